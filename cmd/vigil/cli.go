@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vigilsec/vigil/supervisor"
+)
+
+// Exit codes of vigil's own failures; vigil run otherwise exits with the app's code.
+const (
+	exitOK    = 0
+	exitError = 125 // vigil's own error: bad flag, bad config, cannot start
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// command is one vigil subcommand. setup defines its flags on fs and returns
+// the function that runs it with the arguments left after the flags.
+type command struct {
+	name, synopsis, summary string
+	setup                   func(fs *pflag.FlagSet, sigs *supervisor.Signals) func(args []string) int
+}
+
+// commands is filled in init: help refers back to it.
+var commands []command
+
+func init() {
+	commands = []command{
+		{name: "run", synopsis: "run [flags] -- CMD [ARG...]",
+			summary: "Run CMD as the supervised app, as PID 1 (the image's ENTRYPOINT)", setup: setupRun},
+		{name: "version", synopsis: "version",
+			summary: "Print the version", setup: setupVersion},
+		{name: "help", synopsis: "help [COMMAND]",
+			summary: "Show help for vigil or a command", setup: setupHelp},
+	}
+}
+
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// dispatch runs the command named by args[0] and returns the exit code.
+func dispatch(args []string, sigs *supervisor.Signals) int {
+	if len(args) == 0 {
+		usage(os.Stderr)
+		return exitError
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" {
+		name = "help"
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		fail("unknown command %q (see 'vigil help')", args[0])
+		return exitError
+	}
+	if cmd.name != "run" {
+		sigs.Stop() // only the supervisor forwards signals
+	}
+	fs := newFlagSet(cmd.name)
+	main := cmd.setup(fs, sigs)
+	if err := parse(fs, args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			commandUsage(os.Stdout, cmd)
+			return exitOK
+		}
+		fail("%s: %v (see 'vigil help %s')", cmd.name, err, cmd.name)
+		return exitError
+	}
+	return main(fs.Args())
+}
+
+// fail prints vigil's one line about its own error.
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "vigil: "+format+"\n", args...)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "vigil: the runtime guard baked into the image.\n\nUsage:\n  vigil COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nEvery flag can also be set by its VIGIL_* variable; a flag wins over its variable.\n"+
+		"Run 'vigil help COMMAND' for a command's flags.\n")
+}
+
+func commandUsage(w io.Writer, cmd *command) {
+	fs := newFlagSet(cmd.name)
+	cmd.setup(fs, nil)
+	fs.VisitAll(func(f *pflag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
+	fmt.Fprintf(w, "%s.\n\nUsage:\n  vigil %s\n", cmd.summary, cmd.synopsis)
+	if fs.HasFlags() {
+		fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+	}
+	if cmd.name == "run" {
+		fmt.Fprint(w, runExitCodes)
+	}
+}
+
+func setupHelp(fs *pflag.FlagSet, _ *supervisor.Signals) func([]string) int {
+	return func(args []string) int {
+		if len(args) == 0 {
+			usage(os.Stdout)
+			return exitOK
+		}
+		cmd := lookup(args[0])
+		if cmd == nil {
+			fail("help: unknown command %q", args[0])
+			return exitError
+		}
+		commandUsage(os.Stdout, cmd)
+		return exitOK
+	}
+}
+
+func setupVersion(fs *pflag.FlagSet, _ *supervisor.Signals) func([]string) int {
+	return func([]string) int {
+		fmt.Println("vigil", version)
+		return exitOK
+	}
+}
+
+// envName is the variable that sets flag name: --log-level is VIGIL_LOG_LEVEL.
+func envName(flag string) string {
+	return "VIGIL_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}

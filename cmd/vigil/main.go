@@ -1,0 +1,16 @@
+// Command vigil is the runtime guard baked into container images: it runs
+// the app as PID 1 and watches it. See "vigil help".
+package main
+
+import (
+	"os"
+
+	"github.com/vigilsec/vigil/supervisor"
+)
+
+func main() {
+	// First thing: a Go PID 1 with no handler registered exits on SIGTERM,
+	// and a signal that arrives before the app exists must wait for it.
+	sigs := supervisor.Notify()
+	os.Exit(dispatch(os.Args[1:], sigs))
+}

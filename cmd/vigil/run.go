@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vigilsec/vigil/supervisor"
+)
+
+const runExitCodes = `
+Exit status (as docker run):
+  the app's own code   when it exits
+  128+N                when signal N killed it
+  127                  CMD not found
+  126                  CMD found but not executable
+  125                  vigil's own error (bad flag or configuration, cannot start)
+`
+
+func setupRun(fs *pflag.FlagSet, sigs *supervisor.Signals) func([]string) int {
+	cfg := supervisor.DefaultConfig()
+	fs.BoolVar(&cfg.Group, "group", false, "forward signals to the app's process group, not only the app")
+	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "at shutdown, time between SIGTERM and SIGKILL for processes left running")
+	lf := addLogFlags(fs)
+	return func(args []string) int {
+		cfg.Args = args
+		if err := cfg.Validate(); err != nil {
+			fail("run: %v", err)
+			return exitError
+		}
+		log, err := newLogger(lf)
+		if err != nil {
+			fail("run: %v", err)
+			return exitError
+		}
+		defer log.Sync() //nolint:errcheck // stderr may not support sync
+		code, err := supervisor.Run(cfg, sigs, log)
+		switch {
+		case errors.Is(err, supervisor.ErrCommandNotFound):
+			fail("run: %v", err)
+			return 127
+		case errors.Is(err, supervisor.ErrNotExecutable):
+			fail("run: %v", err)
+			return 126
+		case err != nil:
+			fail("run: %v", err)
+			return exitError
+		}
+		return code
+	}
+}

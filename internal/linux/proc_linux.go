@@ -1,0 +1,69 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// retry runs fn until it fails with something other than EINTR.
+func retry(fn func() error) error {
+	for {
+		if err := fn(); !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
+// SetChildSubreaper makes the calling process the reaper of orphaned
+// descendants, as PID 1 is for the whole namespace (PR_SET_CHILD_SUBREAPER).
+func SetChildSubreaper() error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err)
+	}
+	return nil
+}
+
+// Reaped is one child collected by ReapOne.
+type Reaped struct {
+	Pid    int
+	Status syscall.WaitStatus
+}
+
+// ReapOne collects one exited child without blocking (wait4(-1, WNOHANG)).
+// It reports ok=false when children remain but none has exited, and
+// unix.ECHILD (as the error) when the caller has no children left.
+func ReapOne() (r Reaped, ok bool, err error) {
+	err = retry(func() error {
+		var e error
+		r.Pid, e = syscall.Wait4(-1, &r.Status, syscall.WNOHANG, nil)
+		return e
+	})
+	if err != nil {
+		return Reaped{}, false, fmt.Errorf("wait4: %w", err)
+	}
+	return r, r.Pid > 0, nil
+}
+
+// Kill sends sig to pid (negative: a process group; -1: every process the
+// caller may signal, which for PID 1 is its whole PID namespace).
+func Kill(pid int, sig syscall.Signal) error {
+	return retry(func() error { return unix.Kill(pid, sig) })
+}
+
+// IsTerminal reports whether fd refers to a terminal.
+func IsTerminal(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err == nil
+}
+
+// ForegroundGroup returns the process group that owns the terminal on fd.
+func ForegroundGroup(fd int) (int, error) {
+	pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if err != nil {
+		return 0, fmt.Errorf("ioctl(TIOCGPGRP): %w", err)
+	}
+	return pgrp, nil
+}

@@ -1,0 +1,79 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/vigilsec/vigil/internal/linux"
+)
+
+// spawn starts the app in its own process group with vigil's stdio,
+// environment and working directory, and returns its pid. It does not wait:
+// the reaper in Run collects the app like any other child.
+func spawn(args []string) (int, error) {
+	path, err := lookPath(args[0])
+	if err != nil {
+		return 0, err
+	}
+	attr := &syscall.ProcAttr{
+		Env:   os.Environ(),
+		Files: []uintptr{0, 1, 2},
+		Sys: &syscall.SysProcAttr{
+			// Its own group, so that --group reaches its helpers and a
+			// terminal's job control treats it as the foreground job.
+			Setpgid:    true,
+			Foreground: ownsTerminal(),
+			Ctty:       0,
+		},
+	}
+	pid, err := syscall.ForkExec(path, args, attr)
+	if err != nil {
+		return 0, execError(path, err)
+	}
+	return pid, nil
+}
+
+// lookPath resolves name like execvp(3) does: through $PATH when it has no
+// slash. A match in the current directory (exec.ErrDot) is accepted, as
+// execvp would.
+func lookPath(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path, err := exec.LookPath(name)
+	if errors.Is(err, exec.ErrDot) {
+		return path, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w in $PATH", name, ErrCommandNotFound)
+	}
+	return path, nil
+}
+
+// ownsTerminal reports whether stdin is a terminal whose foreground process
+// group is vigil's: only then is it vigil's to hand over to the app (as with
+// docker run -it), so that an interactive shell and Ctrl-C work.
+func ownsTerminal() bool {
+	if !linux.IsTerminal(0) {
+		return false
+	}
+	fg, err := linux.ForegroundGroup(0)
+	return err == nil && fg == syscall.Getpgrp()
+}
+
+// execError classifies a failed start by the exit codes of docker run.
+func execError(path string, err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("%s: %w (%v)", path, ErrCommandNotFound, err)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM),
+		errors.Is(err, syscall.ENOEXEC), errors.Is(err, syscall.EISDIR),
+		errors.Is(err, syscall.ETXTBSY), errors.Is(err, syscall.ELIBBAD):
+		return fmt.Errorf("%s: %w (%v)", path, ErrNotExecutable, err)
+	}
+	return fmt.Errorf("starting %s: %w", path, err)
+}

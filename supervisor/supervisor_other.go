@@ -1,0 +1,16 @@
+//go:build !linux
+
+package supervisor
+
+import (
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/vigilsec/vigil/internal/linux"
+)
+
+// Run fails: vigil supervises only on Linux, and never pretends otherwise.
+func Run(cfg Config, sigs *Signals, log *zap.Logger) (int, error) {
+	return 0, fmt.Errorf("vigil run: %w", linux.ErrNotSupported)
+}
