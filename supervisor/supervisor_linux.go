@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
 // killInterval is how often SIGKILL is repeated after the grace period, for
@@ -35,7 +36,7 @@ type supervisor struct {
 // docker run: its own code, or 128+N when signal N killed it. An error means
 // the app could not be started; match it with ErrCommandNotFound and
 // ErrNotExecutable.
-func Run(cfg Config, sigs *Signals, log *zap.Logger) (int, error) {
+func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if err := cfg.Validate(); err != nil {
 		return 0, err
 	}
@@ -56,7 +57,7 @@ func Run(cfg Config, sigs *Signals, log *zap.Logger) (int, error) {
 
 // loop is the single owner of wait4(-1); it returns the app's exit status
 // once every descendant is gone.
-func (s *supervisor) loop(sigs *Signals) int {
+func (s *supervisor) loop(sigs *signals.Set) int {
 	defer s.stopTimers()
 	for {
 		select {
@@ -135,7 +136,7 @@ func (s *supervisor) forward(sig os.Signal) {
 	if err := linux.Kill(target, ssig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		s.log.Warn("forwarding signal", zap.Stringer("signal", ssig), zap.Int("to", target), zap.Error(err))
 	}
-	if stopsApp(sig) {
+	if signals.StopsApp(sig) {
 		s.armGrace()
 	}
 }

@@ -8,9 +8,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
 // Run fails: vigil supervises only on Linux, and never pretends otherwise.
-func Run(cfg Config, sigs *Signals, log *zap.Logger) (int, error) {
+func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	return 0, fmt.Errorf("vigil run: %w", linux.ErrNotSupported)
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/vigilsec/vigil/supervisor"
+	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
 // Exit codes of vigil's own failures; vigil run otherwise exits with the app's code.
@@ -25,7 +25,7 @@ var version = "dev"
 // the function that runs it with the arguments left after the flags.
 type command struct {
 	name, synopsis, summary string
-	setup                   func(fs *pflag.FlagSet, sigs *supervisor.Signals) func(args []string) int
+	setup                   func(fs *pflag.FlagSet, sigs *signals.Set) func(args []string) int
 }
 
 // commands is filled in init: help refers back to it.
@@ -52,7 +52,7 @@ func lookup(name string) *command {
 }
 
 // dispatch runs the command named by args[0] and returns the exit code.
-func dispatch(args []string, sigs *supervisor.Signals) int {
+func dispatch(args []string, sigs *signals.Set) int {
 	if len(args) == 0 {
 		usage(os.Stderr)
 		return exitError
@@ -109,7 +109,7 @@ func commandUsage(w io.Writer, cmd *command) {
 	}
 }
 
-func setupHelp(fs *pflag.FlagSet, _ *supervisor.Signals) func([]string) int {
+func setupHelp(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 	return func(args []string) int {
 		if len(args) == 0 {
 			usage(os.Stdout)
@@ -125,7 +125,7 @@ func setupHelp(fs *pflag.FlagSet, _ *supervisor.Signals) func([]string) int {
 	}
 }
 
-func setupVersion(fs *pflag.FlagSet, _ *supervisor.Signals) func([]string) int {
+func setupVersion(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 	return func([]string) int {
 		fmt.Println("vigil", version)
 		return exitOK

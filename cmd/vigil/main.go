@@ -5,12 +5,12 @@ package main
 import (
 	"os"
 
-	"github.com/vigilsec/vigil/supervisor"
+	// First, before any other package initializes: a Go PID 1 with no
+	// handler registered exits on SIGTERM, and a signal that arrives before
+	// the app exists must wait for it.
+	"github.com/vigilsec/vigil/supervisor/signals/early"
 )
 
 func main() {
-	// First thing: a Go PID 1 with no handler registered exits on SIGTERM,
-	// and a signal that arrives before the app exists must wait for it.
-	sigs := supervisor.Notify()
-	os.Exit(dispatch(os.Args[1:], sigs))
+	os.Exit(dispatch(os.Args[1:], early.Signals))
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigilsec/vigil/supervisor"
+	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
 const runExitCodes = `
@@ -17,7 +18,7 @@ Exit status (as docker run):
   125                  vigil's own error (bad flag or configuration, cannot start)
 `
 
-func setupRun(fs *pflag.FlagSet, sigs *supervisor.Signals) func([]string) int {
+func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 	cfg := supervisor.DefaultConfig()
 	fs.BoolVar(&cfg.Group, "group", false, "forward signals to the app's process group, not only the app")
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "at shutdown, time between SIGTERM and SIGKILL for processes left running")

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package supervisor
+package signals
 
 import "os"
 
@@ -10,4 +10,4 @@ var (
 	forwarded   []os.Signal
 )
 
-func stopsApp(os.Signal) bool { return false }
+func StopsApp(os.Signal) bool { return false }

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# run.sh runs the `vigil run` benchmarks and judges them against the
+# targets. `make bench` calls it from the repo root; it works from anywhere.
+#
+# Environment:
+#   BENCHTIME       go test -benchtime of each run (default 500x)
+#   COUNT           go test -count; the summary takes the median of the
+#                   runs' medians (default 5)
+#   HYPERFINE_RUNS  runs of each command in the hyperfine cross-check
+#                   (default 300; 0 skips it)
+#   BENCH_OUT       keep the raw go test output in this file, for benchstat
+#
+# It reports and never fails on a MISS: a shared machine is too noisy for
+# a timing to gate anything. MB here is 10^6 bytes.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+benchtime=${BENCHTIME:-500x}
+count=${COUNT:-5}
+hyperfine_runs=${HYPERFINE_RUNS:-300}
+
+# The targets of the `vigil run` foundation.
+max_overhead_ms=3
+max_rss_mb=10
+max_size_mb=15
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bin=$tmp/vigil
+raw=${BENCH_OUT:-$tmp/bench.txt}
+
+# build builds vigil as it ships: static, trimmed, stripped.
+build() {
+	echo "== building $bin"
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$bin" ./cmd/vigil
+}
+
+# machine prints what the numbers were measured on.
+machine() {
+	echo "== machine: $(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
+		"kernel $(uname -r), $(date -u +%F)"
+}
+
+# run_benchmarks runs every benchmark in bench/ on the binary just built.
+run_benchmarks() {
+	echo "== go test -bench . -benchtime $benchtime -count $count"
+	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -benchtime "$benchtime" -count "$count") |
+		tee "$raw"
+}
+
+# metric prints the median, over the -count runs, of the value reported
+# with UNIT by benchmark NAME (without its -GOMAXPROCS suffix). It fails
+# when there is none, for example when the benchmark was skipped.
+metric() {
+	awk -v name="$1" -v unit="$2" '
+		/^Benchmark/ { sub(/-[0-9]+$/, "", $1) }
+		$1 == name { for (i = 3; i <= NF; i++) if ($i == unit) print $(i - 1) }' "$raw" |
+		sort -g |
+		awk '{ v[NR] = $1 }
+			END {
+				if (NR == 0) exit 1
+				print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			}'
+}
+
+# calc prints the value of an awk expression.
+calc() {
+	awk "BEGIN { printf \"%.2f\", $1 }"
+}
+
+# verdict prints PASS when value < max, MISS otherwise.
+verdict() {
+	awk -v v="$1" -v max="$2" 'BEGIN { print (v + 0 < max + 0) ? "PASS" : "MISS" }'
+}
+
+row() {
+	printf '%-34s %12s   %-9s %s\n' "$@"
+}
+
+# median_ms prints the median wall time of a Startup sub-benchmark, or
+# fails when it did not run.
+median_ms() {
+	local ns
+	ns=$(metric "BenchmarkStartup/$1" median-ns) || return 1
+	calc "$ns / 1e6"
+}
+
+summary() {
+	local bare vigil tini tini_rss rss size ms
+	echo
+	echo "== summary (medians of $count runs of $benchtime)"
+	row "measure" "measured" "target" "result"
+	bare=$(median_ms bare)
+	vigil=$(median_ms vigil)
+	row "bare /bin/true, median" "$bare ms"
+	row "vigil run -- /bin/true, median" "$vigil ms"
+	for tool in tini dumb-init; do
+		if ms=$(median_ms "$tool"); then
+			row "$tool /bin/true, median" "$ms ms"
+		else
+			row "$tool /bin/true, median" "skipped" "" "(not installed)"
+		fi
+	done
+	if tini=$(median_ms tini); then
+		row "vigil / tini" "$(calc "$vigil / $tini")x"
+	fi
+	ms=$(calc "$vigil - $bare")
+	row "vigil overhead over bare" "$ms ms" "< $max_overhead_ms ms" "$(verdict "$ms" "$max_overhead_ms")"
+	rss=$(calc "$(metric BenchmarkIdleRSS/vigil rss-KiB) * 1024 / 1e6")
+	row "vigil idle RSS" "$rss MB" "< $max_rss_mb MB" "$(verdict "$rss" "$max_rss_mb")"
+	if tini_rss=$(metric BenchmarkIdleRSS/tini rss-KiB); then
+		row "tini idle RSS (context)" "$(calc "$tini_rss * 1024 / 1e6") MB"
+	fi
+	size=$(calc "$(metric BenchmarkBinarySize binary-bytes) / 1e6")
+	row "vigil binary (static, stripped)" "$size MB" "< $max_size_mb MB" "$(verdict "$size" "$max_size_mb")"
+}
+
+# crosscheck measures the same command lines with hyperfine, an independent
+# harness, so that a bug in ours would show as a disagreement.
+crosscheck() {
+	echo
+	if [[ $hyperfine_runs == 0 ]]; then
+		echo "== hyperfine cross-check skipped (HYPERFINE_RUNS=0)"
+		return
+	fi
+	for tool in hyperfine jq; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "== hyperfine cross-check skipped: $tool not installed (apt-get install $tool)"
+			return
+		fi
+	done
+	echo "== hyperfine cross-check ($hyperfine_runs runs each, medians)"
+	local args=(-N --warmup 20 --runs "$hyperfine_runs" --style none --export-json "$tmp/hyperfine.json"
+		-n bare /bin/true -n vigil "$bin run -- /bin/true")
+	if command -v tini >/dev/null; then
+		args+=(-n tini "tini -- /bin/true")
+	fi
+	if command -v dumb-init >/dev/null; then
+		args+=(-n dumb-init "dumb-init /bin/true")
+	fi
+	hyperfine "${args[@]}"
+	jq -r '.results[] | "\(.command) \(.median * 1000)"' "$tmp/hyperfine.json" |
+		while read -r name ms; do
+			row "$name, median" "$(calc "$ms") ms"
+		done
+	jq -r '(.results | map({(.command): .median}) | add) as $m |
+		"\(($m.vigil - $m.bare) * 1000)"' "$tmp/hyperfine.json" |
+		while read -r ms; do
+			row "vigil overhead over bare" "$(calc "$ms") ms"
+		done
+}
+
+machine
+build
+run_benchmarks
+summary
+crosscheck

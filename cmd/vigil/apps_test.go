@@ -1,0 +1,74 @@
+package main_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// playRole runs the test binary as an app under vigil.
+func playRole(role string, args []string) int {
+	switch role {
+	case "signals":
+		return echoSignals()
+	case "dump":
+		return dumpSelf(os.Getenv("VIGILTEST_OUT"))
+	}
+	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
+	return 99
+}
+
+// echoSignals prints "ready", then the number of every signal it receives,
+// one per line, and exits 0 after SIGTERM.
+func echoSignals() int {
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, catchable()...)
+	w := bufio.NewWriter(os.Stdout)
+	fmt.Fprintln(w, "ready")
+	w.Flush()
+	for sig := range sigs {
+		fmt.Fprintln(w, int(sig.(syscall.Signal)))
+		w.Flush()
+		if sig == syscall.SIGTERM {
+			return 0
+		}
+	}
+	return 1
+}
+
+// self is what an app sees of how it was started.
+type self struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env"`
+	Dir  string   `json:"dir"`
+}
+
+func dumpSelf(path string) int {
+	dir, err := os.Getwd()
+	if err != nil {
+		return 98
+	}
+	b, err := json.Marshal(self{Args: os.Args, Env: os.Environ(), Dir: dir})
+	if err != nil || os.WriteFile(path, b, 0o600) != nil {
+		return 97
+	}
+	return 0
+}
+
+// catchable lists the signals a test can expect vigil to forward: all of
+// them but the uncatchable, vigil's own SIGCHLD, the Go runtime's SIGURG and
+// SIGPROF, and 32 to 34, which the Go runtime reserves for C libraries.
+func catchable() []os.Signal {
+	var sigs []os.Signal
+	for n := syscall.Signal(1); n <= 64; n++ {
+		switch n {
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPROF, 32, 33, 34:
+			continue
+		}
+		sigs = append(sigs, n)
+	}
+	return sigs
+}
