@@ -18,10 +18,16 @@ Exit status (as docker run):
   125                  vigil's own error (bad flag or configuration, cannot start)
 `
 
-func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
+// runFlags defines the flags of vigil run on fs and returns the config they fill.
+func runFlags(fs *pflag.FlagSet) *supervisor.Config {
 	cfg := supervisor.DefaultConfig()
 	fs.BoolVar(&cfg.Group, "group", false, "forward signals to the app's process group, not only the app")
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "at shutdown, time between SIGTERM and SIGKILL for processes left running")
+	return &cfg
+}
+
+func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
+	cfg := runFlags(fs)
 	lf := addLogFlags(fs)
 	return func(args []string) int {
 		cfg.Args = args
@@ -35,7 +41,7 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			return exitError
 		}
 		defer log.Sync() //nolint:errcheck // stderr may not support sync
-		code, err := supervisor.Run(cfg, sigs, log)
+		code, err := supervisor.Run(*cfg, sigs, log)
 		switch {
 		case errors.Is(err, supervisor.ErrCommandNotFound):
 			fail("run: %v", err)

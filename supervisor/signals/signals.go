@@ -25,11 +25,11 @@ type Set struct {
 func Notify() *Set {
 	fwd := make(chan os.Signal, 64)
 	chld := make(chan os.Signal, 1)
+	if len(forwarded) > 0 {
+		signal.Notify(fwd, forwarded...) // SIGTERM first
+	}
 	if childSignal != nil {
 		signal.Notify(chld, childSignal)
-	}
-	if len(forwarded) > 0 {
-		signal.Notify(fwd, forwarded...)
 	}
 	return &Set{Forward: fwd, Child: chld, fwd: fwd, chld: chld}
 }

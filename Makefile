@@ -1,0 +1,56 @@
+# vigil: the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+STATICCHECK_VERSION := v0.8.2
+# A private PID namespace with its own /proc; unprivileged users get one
+# inside a user namespace.
+UNSHARE := unshare --pid --fork --mount-proc $(if $(filter 0,$(shell id -u)),,--user --map-root-user)
+
+.PHONY: all build demo test lint e2e bench image fuzz clean
+
+all: build
+
+## build: the static guard binary, bin/vigil
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
+
+## demo: the example app under vigil as PID 1 in a private PID namespace
+demo: build
+	@echo '$$ $(UNSHARE) bin/vigil run --log-format=console --log-level=debug --grace=2s -- examples/demo/app.sh'
+	@$(UNSHARE) bin/vigil run --log-format=console --log-level=debug --grace=2s -- examples/demo/app.sh; \
+		echo "vigil exited with code $$? (the app's own)"
+
+## test: format and vet checks, then every test (race detector on)
+test:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./examples/...
+	$(GO) test -race -count=1 ./...
+
+## lint: staticcheck (installed from the module proxy when missing)
+lint:
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck -tags e2e ./examples/...
+
+## e2e: the Docker end-to-end tests (needs a Docker engine)
+e2e:
+	$(GO) test -tags e2e -count=1 -v ./examples/...
+
+## bench: startup, RSS and size against tini, dumb-init and bare true
+bench:
+	bench/run.sh
+
+## image: the base layer, vigil-base:dev
+image: build
+	DOCKER_BUILDKIT=0 docker build --network=none -f Dockerfile.base -t vigil-base:$(VERSION) -t vigil-base:dev .
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFlags$$' -fuzztime 30s ./cmd/vigil
+
+clean:
+	rm -rf bin
