@@ -3,6 +3,7 @@ module github.com/vigilsec/vigil
 go 1.26.0
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/shirou/gopsutil/v4 v4.26.10
 	github.com/spf13/pflag v1.1.0
 	go.uber.org/zap v1.28.0

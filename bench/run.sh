@@ -36,10 +36,11 @@ build() {
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$bin" ./cmd/vigil
 }
 
-# machine prints what the numbers were measured on.
+# machine prints what the numbers were measured on, and of which code.
 machine() {
 	echo "== machine: $(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
-		"kernel $(uname -r), $(date -u +%F)"
+		"kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%F)"
+	echo "== vigil: $(git describe --always --dirty 2>/dev/null || echo 'not a git checkout')"
 }
 
 # run_benchmarks runs every benchmark in bench/ on the binary just built.
@@ -86,31 +87,38 @@ median_ms() {
 	calc "$ns / 1e6"
 }
 
+# row_ms prints a median in ms or, when there is none, that the benchmark
+# was skipped and why (its third argument).
+row_ms() {
+	if [[ -n $2 ]]; then
+		row "$1" "$2 ms"
+	else
+		row "$1" "skipped" "" "(${3:-not run})"
+	fi
+}
+
 summary() {
-	local bare vigil tini tini_rss rss size ms
+	local bare vigil tini dumb_init rss size ms
+	bare=$(median_ms bare)
+	vigil=$(median_ms vigil)
+	tini=$(median_ms tini) || tini=""
+	dumb_init=$(median_ms dumb-init) || dumb_init=""
 	echo
 	echo "== summary (medians of $count runs of $benchtime)"
 	row "measure" "measured" "target" "result"
-	bare=$(median_ms bare)
-	vigil=$(median_ms vigil)
-	row "bare /bin/true, median" "$bare ms"
-	row "vigil run -- /bin/true, median" "$vigil ms"
-	for tool in tini dumb-init; do
-		if ms=$(median_ms "$tool"); then
-			row "$tool /bin/true, median" "$ms ms"
-		else
-			row "$tool /bin/true, median" "skipped" "" "(not installed)"
-		fi
-	done
-	if tini=$(median_ms tini); then
+	row_ms "/bin/true, median" "$bare"
+	row_ms "vigil run -- /bin/true, median" "$vigil"
+	row_ms "tini -- /bin/true, median" "$tini" "not installed: apt-get install tini"
+	row_ms "dumb-init /bin/true, median" "$dumb_init" "not installed: apt-get install dumb-init"
+	if [[ -n $tini ]]; then
 		row "vigil / tini" "$(calc "$vigil / $tini")x"
 	fi
 	ms=$(calc "$vigil - $bare")
 	row "vigil overhead over bare" "$ms ms" "< $max_overhead_ms ms" "$(verdict "$ms" "$max_overhead_ms")"
 	rss=$(calc "$(metric BenchmarkIdleRSS/vigil rss-KiB) * 1024 / 1e6")
 	row "vigil idle RSS" "$rss MB" "< $max_rss_mb MB" "$(verdict "$rss" "$max_rss_mb")"
-	if tini_rss=$(metric BenchmarkIdleRSS/tini rss-KiB); then
-		row "tini idle RSS (context)" "$(calc "$tini_rss * 1024 / 1e6") MB"
+	if rss=$(metric BenchmarkIdleRSS/tini rss-KiB); then
+		row "tini idle RSS (context)" "$(calc "$rss * 1024 / 1e6") MB"
 	fi
 	size=$(calc "$(metric BenchmarkBinarySize binary-bytes) / 1e6")
 	row "vigil binary (static, stripped)" "$size MB" "< $max_size_mb MB" "$(verdict "$size" "$max_size_mb")"
@@ -124,6 +132,7 @@ crosscheck() {
 		echo "== hyperfine cross-check skipped (HYPERFINE_RUNS=0)"
 		return
 	fi
+	local tool
 	for tool in hyperfine jq; do
 		if ! command -v "$tool" >/dev/null; then
 			echo "== hyperfine cross-check skipped: $tool not installed (apt-get install $tool)"
@@ -131,7 +140,8 @@ crosscheck() {
 		fi
 	done
 	echo "== hyperfine cross-check ($hyperfine_runs runs each, medians)"
-	local args=(-N --warmup 20 --runs "$hyperfine_runs" --style none --export-json "$tmp/hyperfine.json"
+	local json=$tmp/hyperfine.json name ms
+	local args=(-N --warmup 20 --runs "$hyperfine_runs" --style none --export-json "$json"
 		-n bare /bin/true -n vigil "$bin run -- /bin/true")
 	if command -v tini >/dev/null; then
 		args+=(-n tini "tini -- /bin/true")
@@ -139,16 +149,18 @@ crosscheck() {
 	if command -v dumb-init >/dev/null; then
 		args+=(-n dumb-init "dumb-init /bin/true")
 	fi
-	hyperfine "${args[@]}"
-	jq -r '.results[] | "\(.command) \(.median * 1000)"' "$tmp/hyperfine.json" |
+	# Its warnings about outliers are left out: the medians shrug them off.
+	if ! hyperfine "${args[@]}" 2>"$tmp/hyperfine.err"; then
+		cat "$tmp/hyperfine.err" >&2
+		echo "hyperfine failed" >&2
+		return 1
+	fi
+	jq -r '.results[] | "\(.command) \(.median * 1000)"' "$json" |
 		while read -r name ms; do
 			row "$name, median" "$(calc "$ms") ms"
 		done
-	jq -r '(.results | map({(.command): .median}) | add) as $m |
-		"\(($m.vigil - $m.bare) * 1000)"' "$tmp/hyperfine.json" |
-		while read -r ms; do
-			row "vigil overhead over bare" "$(calc "$ms") ms"
-		done
+	ms=$(jq -r '(.results | map({(.command): .median}) | add) | (.vigil - .bare) * 1000' "$json")
+	row "vigil overhead over bare" "$(calc "$ms") ms"
 }
 
 machine

@@ -8,6 +8,7 @@
 #   HELLO_EXIT     exit code (default 0)
 set -u
 code=${HELLO_EXIT:-0}
+napping= # the pid of the current nap, if any
 
 say() { echo "hello[$$]: $*"; }
 

@@ -1,0 +1,68 @@
+//go:build e2e
+
+package examples_test
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// orphanMaker leaves 60 short-lived orphans to PID 1 and reports how many
+// it saw adopted, then stays up as `sleep 100`.
+const orphanMaker = `for i in $(seq 60); do (sleep 0.5 &); done
+echo "orphans adopted by pid 1: $(ps -o ppid,comm | grep -c '^ *1 sleep')"
+exec sleep 100`
+
+// adoptedRE matches the report of orphanMaker, not its script in vigil's log.
+var adoptedRE = regexp.MustCompile(`orphans adopted by pid 1: (\d+)`)
+
+// TestZombies checks that vigil reaps the orphans it adopts: once they have
+// exited, only vigil and the app are left, and no zombie.
+func TestZombies(t *testing.T) {
+	t.Parallel()
+	imgs := testImages(t)
+	name := startContainer(t, imgs.hello, nil, "sh", "-c", orphanMaker)
+	adopted := waitForLog(t, name, adoptedRE)
+	if n, _ := strconv.Atoi(adopted[1]); n < 50 {
+		t.Fatalf("%d orphans adopted by PID 1, want 50 or more for the test to mean anything:\n%s",
+			n, containerLogs(t, name))
+	}
+
+	eventually(t, "only vigil and the app are left once the orphans have exited", func() (bool, string) {
+		ps, others := otherProcesses(t, name)
+		return len(others) == 0, fmt.Sprintf("%d other processes, %d of them zombies:\n%s", len(others), zombies(others), ps)
+	})
+}
+
+// otherProcesses lists the container's processes (as `ps` lines: PID STAT
+// ARGS) other than vigil, the app and ps itself. It also returns the whole
+// output of ps.
+func otherProcesses(t *testing.T, name string) (ps string, others [][]string) {
+	t.Helper()
+	ps = mustDocker(t, "exec", name, "ps", "-o", "pid,stat,args")
+	for _, line := range strings.Split(strings.TrimSpace(ps), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			t.Fatalf("docker exec %s ps: unexpected line %q in\n%s", name, line, ps)
+		}
+		args := strings.Join(f[2:], " ")
+		if f[0] == "1" || args == "sleep 100" || strings.HasPrefix(args, "ps ") {
+			continue
+		}
+		others = append(others, f)
+	}
+	return ps, others
+}
+
+func zombies(procs [][]string) int {
+	n := 0
+	for _, p := range procs {
+		if strings.HasPrefix(p[1], "Z") {
+			n++
+		}
+	}
+	return n
+}
