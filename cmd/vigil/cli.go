@@ -66,9 +66,6 @@ func dispatch(args []string, sigs *signals.Set) int {
 		fail("unknown command %q (see 'vigil help')", args[0])
 		return exitError
 	}
-	if cmd.name != "run" {
-		sigs.Stop() // only the supervisor forwards signals
-	}
 	fs := newFlagSet(cmd.name)
 	main := cmd.setup(fs, sigs)
 	if err := parse(fs, args[1:]); err != nil {

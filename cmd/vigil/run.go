@@ -30,6 +30,10 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 	cfg := runFlags(fs)
 	lf := addLogFlags(fs)
 	return func(args []string) int {
+		if sigs == nil {
+			fail("run: bug: signal handlers were not registered at start")
+			return exitError
+		}
 		cfg.Args = args
 		if err := cfg.Validate(); err != nil {
 			fail("run: %v", err)

@@ -19,25 +19,38 @@ type Set struct {
 	Child <-chan os.Signal
 
 	fwd, chld chan os.Signal
+	ready     chan struct{} // closed when every signal that could end vigil is registered
 }
 
-// Notify starts delivery of every signal the supervisor handles.
+// Notify starts delivery of every signal the supervisor handles. The Go
+// runtime makes each registration a round trip to its signal thread, tens of
+// microseconds apiece, so only the signals that stop a container (and
+// SIGCHLD) are registered before Notify returns. The others that would end
+// or stop vigil until registered follow in the background: call Wait before
+// starting the app. The rest, which the runtime ignores until registered,
+// come last, while the app starts (and could not handle a signal yet either).
 func Notify() *Set {
-	fwd := make(chan os.Signal, 64)
-	chld := make(chan os.Signal, 1)
-	if len(forwarded) > 0 {
-		signal.Notify(fwd, forwarded...) // SIGTERM first
+	s := &Set{
+		fwd:   make(chan os.Signal, 64),
+		chld:  make(chan os.Signal, 1),
+		ready: make(chan struct{}),
 	}
-	if childSignal != nil {
-		signal.Notify(chld, childSignal)
+	s.Forward, s.Child = s.fwd, s.chld
+	if len(stopping) > 0 {
+		signal.Notify(s.fwd, stopping...)
+		signal.Notify(s.chld, childSignal)
 	}
-	return &Set{Forward: fwd, Child: chld, fwd: fwd, chld: chld}
+	go func() {
+		if len(fatal) > 0 {
+			signal.Notify(s.fwd, fatal...)
+		}
+		close(s.ready)
+		if len(harmless) > 0 {
+			signal.Notify(s.fwd, harmless...)
+		}
+	}()
+	return s
 }
 
-// Stop ends delivery and restores default handling, for subcommands that do
-// not supervise.
-func (s *Set) Stop() {
-	signal.Stop(s.fwd)
-	signal.Stop(s.chld)
-	signal.Reset()
-}
+// Wait returns once every signal that could end vigil is registered.
+func (s *Set) Wait() { <-s.ready }

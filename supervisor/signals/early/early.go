@@ -5,7 +5,18 @@
 // Import it only from main.
 package early
 
-import "github.com/vigilsec/vigil/supervisor/signals"
+import (
+	"os"
 
-// Signals was registered during package initialization.
-var Signals = signals.Notify()
+	"github.com/vigilsec/vigil/supervisor/signals"
+)
+
+// Signals was registered during package initialization when vigil was
+// started to supervise (vigil run), and is nil otherwise: the other commands
+// keep Go's default handling, and pay nothing for registering ~60 signals.
+var Signals = func() *signals.Set {
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		return signals.Notify()
+	}
+	return nil
+}()
