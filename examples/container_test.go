@@ -36,11 +36,18 @@ func newContainer(t *testing.T) (name string, opts []string) {
 // and, if given, cmd instead of its CMD. It returns the container's name.
 func startContainer(t *testing.T, image string, env []string, cmd ...string) string {
 	t.Helper()
-	name, opts := newContainer(t)
-	args := append([]string{"run", "--detach"}, opts...)
+	var opts []string
 	for _, e := range env {
-		args = append(args, "--env", e)
+		opts = append(opts, "--env", e)
 	}
+	return startContainerWith(t, opts, image, cmd...)
+}
+
+// startContainerWith is startContainer with any options of docker run.
+func startContainerWith(t *testing.T, runOpts []string, image string, cmd ...string) string {
+	t.Helper()
+	name, opts := newContainer(t)
+	args := append(append([]string{"run", "--detach"}, opts...), runOpts...)
 	args = append(append(args, image), cmd...)
 	mustDocker(t, args...)
 	return name

@@ -10,35 +10,51 @@ import (
 	"testing"
 )
 
-// orphanMaker leaves 60 short-lived orphans to PID 1 and reports how many
-// it saw adopted, then stays up as `sleep 100`.
+// orphanMaker leaves 60 short-lived orphans behind and reports how many it
+// saw adopted by vigil (its parent), then stays up as `sleep 100`.
 const orphanMaker = `for i in $(seq 60); do (sleep 0.5 &); done
-echo "orphans adopted by pid 1: $(ps -o ppid,comm | grep -c '^ *1 sleep')"
+echo "orphans adopted by vigil (pid $PPID): $(ps -o ppid,comm | grep -c "^ *$PPID sleep")"
 exec sleep 100`
 
 // adoptedRE matches the report of orphanMaker, not its script in vigil's log.
-var adoptedRE = regexp.MustCompile(`orphans adopted by pid 1: (\d+)`)
+var adoptedRE = regexp.MustCompile(`orphans adopted by vigil \(pid (\d+)\): (\d+)`)
 
-// TestZombies checks that vigil reaps the orphans it adopts: once they have
-// exited, only vigil and the app are left, and no zombie.
+// TestZombies checks that vigil reaps the orphans it adopts, as PID 1 and,
+// under docker run --init (docker-init is PID 1, vigil PID 2), as a child
+// subreaper: once they have exited, only vigil and the app are left (and
+// docker-init), and no zombie.
 func TestZombies(t *testing.T) {
 	t.Parallel()
-	imgs := testImages(t)
-	name := startContainer(t, imgs.hello, nil, "sh", "-c", orphanMaker)
-	adopted := waitForLog(t, name, adoptedRE)
-	if n, _ := strconv.Atoi(adopted[1]); n < 50 {
-		t.Fatalf("%d orphans adopted by PID 1, want 50 or more for the test to mean anything:\n%s",
-			n, containerLogs(t, name))
+	for _, tt := range []struct {
+		name      string
+		runOpts   []string
+		wantVigil string // vigil's pid in the container
+	}{
+		{name: "pid1", wantVigil: "1"},
+		{name: "under docker-init", runOpts: []string{"--init"}, wantVigil: "2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			imgs := testImages(t)
+			name := startContainerWith(t, tt.runOpts, imgs.hello, "sh", "-c", orphanMaker)
+			adopted := waitForLog(t, name, adoptedRE)
+			if adopted[1] != tt.wantVigil {
+				t.Fatalf("vigil is pid %s, want %s", adopted[1], tt.wantVigil)
+			}
+			if n, _ := strconv.Atoi(adopted[2]); n < 50 {
+				t.Fatalf("%d orphans adopted by vigil, want 50 or more for the test to mean anything:\n%s",
+					n, containerLogs(t, name))
+			}
+			eventually(t, "only vigil and the app are left once the orphans have exited", func() (bool, string) {
+				ps, others := otherProcesses(t, name)
+				return len(others) == 0, fmt.Sprintf("%d other processes, %d of them zombies:\n%s", len(others), zombies(others), ps)
+			})
+		})
 	}
-
-	eventually(t, "only vigil and the app are left once the orphans have exited", func() (bool, string) {
-		ps, others := otherProcesses(t, name)
-		return len(others) == 0, fmt.Sprintf("%d other processes, %d of them zombies:\n%s", len(others), zombies(others), ps)
-	})
 }
 
 // otherProcesses lists the container's processes (as `ps` lines: PID STAT
-// ARGS) other than vigil, the app and ps itself. It also returns the whole
+// ARGS) other than PID 1, vigil, the app and ps itself. It also returns the whole
 // output of ps.
 func otherProcesses(t *testing.T, name string) (ps string, others [][]string) {
 	t.Helper()
@@ -49,7 +65,7 @@ func otherProcesses(t *testing.T, name string) (ps string, others [][]string) {
 			t.Fatalf("docker exec %s ps: unexpected line %q in\n%s", name, line, ps)
 		}
 		args := strings.Join(f[2:], " ")
-		if f[0] == "1" || args == "sleep 100" || strings.HasPrefix(args, "ps ") {
+		if f[0] == "1" || strings.HasPrefix(args, "/usr/local/bin/vigil ") || args == "sleep 100" || strings.HasPrefix(args, "ps ") {
 			continue
 		}
 		others = append(others, f)
