@@ -82,4 +82,3 @@ func TestInteractiveShell(t *testing.T) {
 		})
 	}
 }
-
