@@ -31,9 +31,8 @@ func vigil(m mode, args ...string) *exec.Cmd {
 	cmd.Env = os.Environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if m.pid1 {
-		self, _ := os.Executable()
-		cmd = exec.Command(self, append([]string{vigilBin}, args...)...)
-		cmd.Env = append(os.Environ(), "VIGILTEST_PID1=1")
+		cmd = exec.Command(pid1Bin, append([]string{vigilBin}, args...)...)
+		cmd.Env = os.Environ()
 		cmd.SysProcAttr = &syscall.SysProcAttr{
 			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
 			Pdeathsig:  syscall.SIGKILL,

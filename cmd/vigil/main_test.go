@@ -1,28 +1,27 @@
 package main_test
 
-// Black-box tests of the built vigil binary. The test binary plays two extra
-// parts, chosen by environment variables before any test runs:
-//   - VIGILTEST_PID1=1: the first process of a new PID namespace, which mounts
-//     that namespace's /proc and then execs vigil, so vigil is PID 1 with a
-//     /proc of its own (what docker run gives it);
-//   - VIGILTEST_ROLE=...: an app under vigil (see roles in apps_test.go).
+// Black-box tests of the built vigil binary. TestMain builds it, and the
+// helper in testdata/pid1 that makes it PID 1 of a new PID namespace with
+// a /proc of its own. The test binary also plays apps under vigil, chosen by
+// VIGILTEST_ROLE (see apps_test.go).
 
 import (
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
-// vigilBin is the binary under test, built once by TestMain.
-var vigilBin string
+var (
+	// vigilBin is the binary under test and pid1Bin the PID 1 helper, built
+	// once by TestMain.
+	vigilBin, pid1Bin string
+	// buildRace builds it with the race detector (see race_test.go).
+	buildRace bool
+)
 
 func TestMain(m *testing.M) {
-	if os.Getenv("VIGILTEST_PID1") == "1" {
-		becomePID1()
-	}
 	if role := os.Getenv("VIGILTEST_ROLE"); role != "" {
 		os.Exit(playRole(role, os.Args[1:]))
 	}
@@ -32,33 +31,25 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	vigilBin = filepath.Join(dir, "vigil")
+	pid1Bin = filepath.Join(dir, "pid1")
 	build := exec.Command("go", "build", "-o", vigilBin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building vigil: %v\n%s", err, out)
-		os.Exit(1)
+	if buildRace {
+		build = exec.Command("go", "build", "-race", "-o", vigilBin, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=1")
+		// The race runtime sleeps 1s at exit by default: 2,000 runs of
+		// vigil would take half an hour.
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
+	helper := exec.Command("go", "build", "-o", pid1Bin, "./testdata/pid1")
+	helper.Env = append(os.Environ(), "CGO_ENABLED=0")
+	for _, cmd := range []*exec.Cmd{build, helper} {
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n%s", cmd, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// becomePID1 runs as PID 1 of a fresh PID and mount namespace: it mounts
-// /proc for the namespace and replaces itself with the command in its
-// arguments (vigil), which thereby is PID 1.
-func becomePID1() {
-	die := func(what string, err error) {
-		fmt.Fprintf(os.Stderr, "pid1 helper: %s: %v\n", what, err)
-		os.Exit(124)
-	}
-	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
-		die("making / private", err)
-	}
-	if err := syscall.Mount("proc", "/proc", "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
-		die("mounting /proc", err)
-	}
-	os.Unsetenv("VIGILTEST_PID1")
-	if err := syscall.Exec(os.Args[1], os.Args[1:], os.Environ()); err != nil {
-		die("exec "+os.Args[1], err)
-	}
 }
