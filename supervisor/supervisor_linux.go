@@ -46,7 +46,8 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 			return 0, fmt.Errorf("becoming the reaper of orphans (vigil is not PID 1): %w", err)
 		}
 	}
-	sigs.Wait() // the app must not start before every signal can reach it
+	// Not before every signal that would end vigil under the app is registered.
+	sigs.Wait()
 	pid, err := spawn(cfg.Args)
 	if err != nil {
 		return 0, err
