@@ -1,0 +1,178 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// SeccompData mirrors the kernel's struct seccomp_data: what a filter and a
+// notification see of one system call.
+type SeccompData struct {
+	Nr                 int32
+	Arch               uint32
+	InstructionPointer uint64
+	Args               [6]uint64
+}
+
+// SeccompNotif mirrors struct seccomp_notif (80 bytes): one system call
+// held by the kernel until the listener answers.
+type SeccompNotif struct {
+	ID    uint64
+	Pid   uint32
+	Flags uint32
+	Data  SeccompData
+}
+
+// SeccompNotifResp mirrors struct seccomp_notif_resp (24 bytes). Error is
+// a negative errno; Flags SECCOMP_USER_NOTIF_FLAG_CONTINUE lets the call
+// proceed.
+type SeccompNotifResp struct {
+	ID    uint64
+	Val   int64
+	Error int32
+	Flags uint32
+}
+
+// Sizes the kernel and this package must agree on.
+const (
+	seccompNotifSize     = 80
+	seccompNotifRespSize = 24
+)
+
+var (
+	_ [seccompNotifSize - unsafe.Sizeof(SeccompNotif{})]struct{}
+	_ [seccompNotifRespSize - unsafe.Sizeof(SeccompNotifResp{})]struct{}
+)
+
+// ErrListenerBusy means the filter chain already has a notify listener: the
+// kernel allows one per chain (vigil's own, or one installed before it).
+var ErrListenerBusy = errors.New("the seccomp filter chain already has a notification listener (EBUSY)")
+
+// SetNoNewPrivs sets no_new_privs, which lets an unprivileged process load a
+// seccomp filter or a Landlock ruleset. It cannot be unset.
+func SetNoNewPrivs() error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+	}
+	return nil
+}
+
+// InstallNotifyFilter loads prog on every thread of the calling process
+// (TSYNC) and returns the fd of its notification listener. It asks for
+// WAIT_KILLABLE_RECV (kernel 5.19+: a notified task stays killable while
+// the listener reads it) and goes on without it on older kernels.
+func InstallNotifyFilter(prog []unix.SockFilter) (int, error) {
+	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC |
+		unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH)
+	fd, err := installFilter(prog, flags|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+	if errors.Is(err, unix.EINVAL) {
+		fd, err = installFilter(prog, flags)
+	}
+	return fd, err
+}
+
+func installFilter(prog []unix.SockFilter, flags uintptr) (int, error) {
+	if len(prog) == 0 || len(prog) > 4096 {
+		return -1, fmt.Errorf("seccomp(SET_MODE_FILTER): program of %d instructions, want 1 to 4096", len(prog))
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	var fd uintptr
+	err := retry(func() error {
+		r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
+		fd = r
+		if errno != 0 {
+			return errno
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, unix.EBUSY):
+		return -1, fmt.Errorf("seccomp(SET_MODE_FILTER): %w", ErrListenerBusy)
+	case err != nil:
+		return -1, fmt.Errorf("seccomp(SET_MODE_FILTER, flags %#x): %w", flags, err)
+	}
+	return int(fd), nil
+}
+
+// SetSyncWakeUp asks the kernel to wake the notified task on the CPU of the
+// listener that answers (kernel 6.6+), which cuts a notification's round
+// trip several times over.
+func SetSyncWakeUp(listener int) error {
+	if err := ioctl(listener, unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); err != nil {
+		return fmt.Errorf("ioctl(SECCOMP_IOCTL_NOTIF_SET_FLAGS): %w", err)
+	}
+	return nil
+}
+
+// NotifRecv waits for the next notification. ENOENT (wrapped) means the
+// task was interrupted before it could be read, which Go tasks are all the
+// time (SIGURG): the caller just reads the next one.
+func NotifRecv(listener int, n *SeccompNotif) error {
+	*n = SeccompNotif{} // the kernel refuses a buffer that is not zeroed
+	if err := ioctl(listener, unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(n))); err != nil {
+		return fmt.Errorf("ioctl(SECCOMP_IOCTL_NOTIF_RECV): %w", err)
+	}
+	return nil
+}
+
+// NotifSend answers a notification. ENOENT (wrapped) means the task is gone
+// or was interrupted and will ask again.
+func NotifSend(listener int, r *SeccompNotifResp) error {
+	if err := ioctl(listener, unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(r))); err != nil {
+		return fmt.Errorf("ioctl(SECCOMP_IOCTL_NOTIF_SEND): %w", err)
+	}
+	return nil
+}
+
+// NotifIDValid reports (as a nil error) that notification id is still
+// pending: memory read from its task since NotifRecv belonged to it.
+func NotifIDValid(listener int, id uint64) error {
+	if err := ioctl(listener, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, uintptr(unsafe.Pointer(&id))); err != nil {
+		return fmt.Errorf("ioctl(SECCOMP_IOCTL_NOTIF_ID_VALID): %w", err)
+	}
+	return nil
+}
+
+func ioctl(fd int, req uint, arg uintptr) error {
+	return retry(func() error {
+		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), arg); errno != 0 {
+			return errno
+		}
+		return nil
+	})
+}
+
+// SendFd passes fd over the unix socket sock (SCM_RIGHTS).
+func SendFd(sock, fd int) error {
+	err := retry(func() error { return unix.Sendmsg(sock, []byte{0}, unix.UnixRights(fd), nil, 0) })
+	if err != nil {
+		return fmt.Errorf("sendmsg(SCM_RIGHTS): %w", err)
+	}
+	return nil
+}
+
+// RecvFd receives one fd sent with SendFd.
+func RecvFd(sock int) (int, error) {
+	buf, oob := make([]byte, 1), make([]byte, unix.CmsgSpace(4))
+	var oobn int
+	err := retry(func() error {
+		var e error
+		_, oobn, _, _, e = unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		return e
+	})
+	if err != nil {
+		return -1, fmt.Errorf("recvmsg(SCM_RIGHTS): %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, fmt.Errorf("recvmsg(SCM_RIGHTS): want one control message, got %d (%v)", len(msgs), err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return -1, fmt.Errorf("recvmsg(SCM_RIGHTS): want one fd, got %d (%v)", len(fds), err)
+	}
+	return fds[0], nil
+}
