@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,10 @@ const binEnv = "VIGIL_BENCH_BIN"
 var buildDir string
 
 func TestMain(m *testing.M) {
+	if calls := os.Getenv(notifyChildEnv); calls != "" {
+		n, _ := strconv.Atoi(calls)
+		os.Exit(notifyChild(n))
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)

@@ -31,6 +31,33 @@ func TestMedian(t *testing.T) {
 	}
 }
 
+func TestPercentile(t *testing.T) {
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(100 - i) // 100 down to 1
+	}
+	tests := []struct {
+		name  string
+		give  []time.Duration
+		giveP int
+		want  time.Duration
+	}{
+		{name: "none", give: nil, giveP: 50, want: 0},
+		{name: "one", give: []time.Duration{7}, giveP: 99, want: 7},
+		{name: "p50 of 1..100", give: hundred, giveP: 50, want: 50},
+		{name: "p99 of 1..100", give: hundred, giveP: 99, want: 99},
+		{name: "p100 is the max", give: hundred, giveP: 100, want: 100},
+		{name: "p99 of three is the max", give: []time.Duration{3, 1, 2}, giveP: 99, want: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := percentile(tt.give, tt.giveP); got != tt.want {
+				t.Errorf("percentile(%v, %d) = %v, want %v", tt.give, tt.giveP, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseStat(t *testing.T) {
 	tests := []struct {
 		name      string

@@ -24,6 +24,8 @@ hyperfine_runs=${HYPERFINE_RUNS:-300}
 max_overhead_ms=3
 max_rss_mb=10
 max_size_mb=15
+# ... and of the seccomp issue.
+max_notify_us=10
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -122,6 +124,25 @@ summary() {
 	fi
 	size=$(calc "$(metric BenchmarkBinarySize binary-bytes) / 1e6")
 	row "vigil binary (static, stripped)" "$size MB" "< $max_size_mb MB" "$(verdict "$size" "$max_size_mb")"
+	notify_rows
+}
+
+# notify_rows reports the round trip of a notified (reported) system call.
+notify_rows() {
+	local mode us
+	for mode in sync-wakeup plain; do
+		if us=$(metric "BenchmarkNotify/$mode" p50-ns); then
+			us=$(calc "$us / 1e3")
+			if [[ $mode == sync-wakeup ]]; then
+				row "notified syscall p50 ($mode)" "$us us" "< $max_notify_us us" "$(verdict "$us" "$max_notify_us")"
+			else
+				row "notified syscall p50 ($mode)" "$us us"
+			fi
+			row "notified syscall p99 ($mode)" "$(calc "$(metric "BenchmarkNotify/$mode" p99-ns) / 1e3") us"
+		else
+			row "notified syscall ($mode)" "skipped"
+		fi
+	done
 }
 
 # crosscheck measures the same command lines with hyperfine, an independent
