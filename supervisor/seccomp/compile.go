@@ -1,0 +1,130 @@
+package seccomp
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/elastic/go-seccomp-bpf/arch"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/net/bpf"
+)
+
+// x32Bit marks syscalls of the x32 ABI, which share AUDIT_ARCH_X86_64.
+const x32Bit = 0x40000000
+
+// Filter is a profile compiled for one architecture: the notify-variant BPF
+// program and the table that says what the profile meant.
+type Filter struct {
+	// Arch is the Linux name of the architecture compiled for ("x86_64").
+	Arch string
+	// Program is the BPF: SECCOMP_RET_ALLOW where the profile allows,
+	// SECCOMP_RET_USER_NOTIF everywhere else.
+	Program []bpf.Instruction
+	// Unknown lists, sorted, the profile's syscall names the architecture's
+	// table does not know (other architectures, newer kernels). Their rules
+	// were skipped, so those syscalls get the default action.
+	Unknown []string
+
+	auditArch uint32
+	x32       bool // reject the x32 ABI (x86_64 only)
+	rules     []rule
+	byNr      map[uint32][]int // rule indices by syscall number, in order
+	def       Outcome
+}
+
+// Data is struct seccomp_data, as the kernel hands it to the filter and, in
+// struct seccomp_notif, to the listener.
+type Data struct {
+	Nr                 int32
+	Arch               uint32
+	InstructionPointer uint64
+	Args               [6]uint64
+}
+
+// Compile translates s for the architecture archName (a GOARCH or Linux name
+// such as "amd64", "arm64", "386", "arm"; "" is the running one).
+//
+// Rules are evaluated in profile order and the first match wins.
+func Compile(s *specs.LinuxSeccomp, archName string) (*Filter, error) {
+	a, err := archInfo(archName)
+	if err != nil {
+		return nil, fmt.Errorf("compiling seccomp profile: %w", err)
+	}
+	f, err := newFilter(s, a)
+	if err != nil {
+		return nil, fmt.Errorf("compiling seccomp profile for %s: %w", a.Name, err)
+	}
+	return f, nil
+}
+
+func archInfo(name string) (*arch.Info, error) {
+	a, err := arch.GetInfo(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupportedArch, err)
+	}
+	if a.SeccompMask != 0 {
+		return nil, fmt.Errorf("%w: %s", ErrUnsupportedArch, a.Name)
+	}
+	return a, nil
+}
+
+func newFilter(s *specs.LinuxSeccomp, a *arch.Info) (*Filter, error) {
+	if s == nil {
+		return nil, ErrEmptyProfile
+	}
+	def, err := outcomeOf(s.DefaultAction, s.DefaultErrnoRet, RuleDefault)
+	if err != nil {
+		return nil, fmt.Errorf("defaultAction: %w", err)
+	}
+	rules, unknown, err := translate(s, a)
+	if err != nil {
+		return nil, err
+	}
+	f := &Filter{
+		Arch:      a.Name,
+		Unknown:   sortedUnique(unknown),
+		auditArch: uint32(a.ID),
+		x32:       a.ID == arch.X86_64.ID,
+		rules:     rules,
+		byNr:      index(rules),
+		def:       def,
+	}
+	if f.Program, err = f.assemble(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func sortedUnique(names []string) []string {
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+func index(rules []rule) map[uint32][]int {
+	m := make(map[uint32][]int)
+	for i, r := range rules {
+		m[r.nr] = append(m[r.nr], i)
+	}
+	return m
+}
+
+// Outcome is the profile's verdict on syscall nr with args, for the
+// architecture the filter was compiled for.
+func (f *Filter) Outcome(nr int32, args [6]uint64) Outcome {
+	return f.Decide(Data{Nr: nr, Arch: f.auditArch, Args: args})
+}
+
+// Decide is the profile's verdict on d, as reported in seccomp_notif.data.
+// Syscalls of another architecture or ABI get ActionKillProcess (see the
+// package documentation).
+func (f *Filter) Decide(d Data) Outcome {
+	if d.Arch != f.auditArch || (f.x32 && uint32(d.Nr)&x32Bit != 0) {
+		return Outcome{Action: ActionKillProcess, Rule: RuleForeignArch}
+	}
+	for _, i := range f.byNr[uint32(d.Nr)] {
+		if f.rules[i].matches(&d.Args) {
+			return f.rules[i].out
+		}
+	}
+	return f.def
+}
