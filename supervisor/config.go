@@ -3,6 +3,9 @@ package supervisor
 import (
 	"fmt"
 	"time"
+
+	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
 // DefaultGrace is how long remaining processes get between SIGTERM and SIGKILL.
@@ -16,6 +19,13 @@ type Config struct {
 	Group bool
 	// Grace is the time between SIGTERM and SIGKILL for processes left at shutdown.
 	Grace time.Duration
+	// Seccomp, when set, is the filter the app starts under (through the
+	// sandbox re-exec); every call it does not allow is reported to Events.
+	Seccomp *seccomp.Filter
+	// Events receives what vigil reports; required with Seccomp.
+	Events events.Sink
+	// Workload and Hostname identify the container in events.
+	Workload, Hostname string
 }
 
 // DefaultConfig returns a Config with every default set.
@@ -30,6 +40,9 @@ func (c Config) Validate() error {
 	}
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
+	}
+	if c.Seccomp != nil && (c.Events == nil || c.Workload == "") {
+		return fmt.Errorf("a seccomp filter needs an event sink and a workload name")
 	}
 	return nil
 }

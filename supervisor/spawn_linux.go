@@ -19,9 +19,19 @@ func spawn(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	attr := &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(path, args, procAttr())
+	if err != nil {
+		return 0, execError(path, err)
+	}
+	return pid, nil
+}
+
+// procAttr starts the app (or the sandbox that becomes it) with vigil's
+// stdio and environment, plus extra as fds 3 and up.
+func procAttr(extra ...uintptr) *syscall.ProcAttr {
+	return &syscall.ProcAttr{
 		Env:   os.Environ(),
-		Files: []uintptr{0, 1, 2},
+		Files: append([]uintptr{0, 1, 2}, extra...),
 		Sys: &syscall.SysProcAttr{
 			// Its own group, so that --group reaches its helpers and a
 			// terminal's job control treats it as the foreground job.
@@ -30,11 +40,6 @@ func spawn(args []string) (int, error) {
 			Ctty:       0,
 		},
 	}
-	pid, err := syscall.ForkExec(path, args, attr)
-	if err != nil {
-		return 0, execError(path, err)
-	}
-	return pid, nil
 }
 
 // lookPath resolves name like execvp(3) does: through $PATH when it has no

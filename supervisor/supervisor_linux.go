@@ -41,20 +41,41 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 		return 0, err
 	}
 	s := &supervisor{cfg: cfg, log: log, pid1: os.Getpid() == 1}
+	var err error
 	if !s.pid1 {
-		if err := linux.SetChildSubreaper(); err != nil {
+		if err = linux.SetChildSubreaper(); err != nil {
 			return 0, fmt.Errorf("becoming the reaper of orphans (vigil is not PID 1): %w", err)
 		}
 	}
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
-	pid, err := spawn(cfg.Args)
-	if err != nil {
+	if cfg.Seccomp == nil {
+		if s.app, err = spawn(cfg.Args); err != nil {
+			return 0, err
+		}
+		s.logStart()
+		return s.loop(sigs), nil
+	}
+	pid, listener, err := spawnSandboxed(cfg.Args, cfg.Seccomp)
+	if pid == 0 {
 		return 0, err
 	}
 	s.app = pid
-	log.Info("app started", zap.Int("pid", pid), zap.Strings("argv", cfg.Args), zap.Bool("pid1", s.pid1))
-	return s.loop(sigs), nil
+	s.logStart()
+	var n *notifier
+	if err != nil {
+		log.Debug("the sandbox failed before loading the filter", zap.Error(err))
+	} else {
+		n = startNotifier(listener, &cfg, log)
+	}
+	code := s.loop(sigs)
+	n.wait(notifierDrain)
+	return code, nil
+}
+
+func (s *supervisor) logStart() {
+	s.log.Info("app started", zap.Int("pid", s.app), zap.Strings("argv", s.cfg.Args),
+		zap.Bool("pid1", s.pid1), zap.Bool("seccomp", s.cfg.Seccomp != nil))
 }
 
 // loop is the single owner of wait4(-1); it returns the app's exit status

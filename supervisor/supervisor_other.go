@@ -15,3 +15,6 @@ import (
 func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	return 0, fmt.Errorf("vigil run: %w", linux.ErrNotSupported)
 }
+
+// Sandbox fails: vigil supervises only on Linux.
+func Sandbox(args []string) int { return 125 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
@@ -58,6 +59,9 @@ func dispatch(args []string, sigs *signals.Set) int {
 		return exitError
 	}
 	name := args[0]
+	if name == supervisor.SandboxCommand {
+		return supervisor.Sandbox(afterDashes(args[1:]))
+	}
 	if name == "-h" || name == "--help" {
 		name = "help"
 	}
@@ -77,6 +81,16 @@ func dispatch(args []string, sigs *signals.Set) int {
 		return exitError
 	}
 	return main(fs.Args())
+}
+
+// afterDashes returns what follows the first "--" in args.
+func afterDashes(args []string) []string {
+	for i, a := range args {
+		if a == "--" {
+			return args[i+1:]
+		}
+	}
+	return nil
 }
 
 // fail prints vigil's one line about its own error.

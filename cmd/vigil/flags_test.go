@@ -32,7 +32,7 @@ func TestParseEnvAndFlags(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			fs := newFlagSet("run")
-			cfg := runFlags(fs)
+			cfg, _ := runFlags(fs)
 			err := parse(fs, tt.giveArgs)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "VIGIL_GROUP") {
@@ -63,7 +63,7 @@ func FuzzParseFlags(f *testing.F) {
 		t.Setenv("VIGIL_GRACE", grace)
 		t.Setenv("VIGIL_LOG_LEVEL", level)
 		fs := newFlagSet("run")
-		cfg := runFlags(fs)
+		cfg, _ := runFlags(fs)
 		if err := parse(fs, strings.Split(args, "\x00")); err != nil {
 			return
 		}

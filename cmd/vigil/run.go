@@ -1,11 +1,16 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"os"
 
 	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/vigilsec/vigil/events"
 
 	"github.com/vigilsec/vigil/supervisor"
+	"github.com/vigilsec/vigil/supervisor/seccomp"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
@@ -18,16 +23,23 @@ Exit status (as docker run):
   125                  vigil's own error (bad flag or configuration, cannot start)
 `
 
+// runOptions are vigil run's flags beyond the supervisor's own config.
+type runOptions struct {
+	seccompProfile string
+}
+
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
-func runFlags(fs *pflag.FlagSet) *supervisor.Config {
-	cfg := supervisor.DefaultConfig()
+func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
+	cfg, opts := supervisor.DefaultConfig(), &runOptions{}
 	fs.BoolVar(&cfg.Group, "group", false, "forward signals to the app's process group, not only the app")
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "at shutdown, time between SIGTERM and SIGKILL for processes left running")
-	return &cfg
+	fs.StringVar(&opts.seccompProfile, "seccomp-profile", "", "start the app under this Docker/OCI seccomp profile (JSON) and report every call it does not allow")
+	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events (default: the hostname)")
+	return &cfg, opts
 }
 
 func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
-	cfg := runFlags(fs)
+	cfg, opts := runFlags(fs)
 	lf := addLogFlags(fs)
 	return func(args []string) int {
 		if sigs == nil {
@@ -45,18 +57,50 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			return exitError
 		}
 		defer log.Sync() //nolint:errcheck // stderr may not support sync
-		code, err := supervisor.Run(*cfg, sigs, log)
-		switch {
-		case errors.Is(err, supervisor.ErrCommandNotFound):
-			fail("run: %v", err)
-			return 127
-		case errors.Is(err, supervisor.ErrNotExecutable):
-			fail("run: %v", err)
-			return 126
-		case err != nil:
+		if err := setupSeccomp(cfg, opts, log); err != nil {
 			fail("run: %v", err)
 			return exitError
 		}
+		if cfg.Events != nil {
+			defer cfg.Events.Close()
+		}
+		code, err := supervisor.Run(*cfg, sigs, log)
+		if err != nil {
+			fail("run: %v", err)
+			return supervisor.ExitCode(err)
+		}
 		return code
 	}
+}
+
+// setupSeccomp compiles the profile opts names into cfg, with the event sink
+// and identity its reports need. Without a profile it does nothing.
+func setupSeccomp(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error {
+	if opts.seccompProfile == "" {
+		return nil
+	}
+	spec, err := seccomp.LoadProfile(opts.seccompProfile)
+	if err != nil {
+		return err
+	}
+	if cfg.Seccomp, err = seccomp.Compile(spec, ""); err != nil {
+		return fmt.Errorf("%s: %w", opts.seccompProfile, err)
+	}
+	if len(cfg.Seccomp.Unknown) > 0 {
+		log.Debug("seccomp profile names syscalls this architecture does not have; skipped",
+			zap.Strings("syscalls", cfg.Seccomp.Unknown))
+	}
+	cfg.Hostname, _ = os.Hostname()
+	if cfg.Workload == "" {
+		cfg.Workload = cfg.Hostname
+	}
+	if cfg.Workload == "" {
+		cfg.Workload = "unknown"
+	}
+	sink, err := events.NewAggregator(events.NewJSONLines(os.Stderr))
+	if err != nil {
+		return err
+	}
+	cfg.Events = sink
+	return nil
 }

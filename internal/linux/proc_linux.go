@@ -67,3 +67,15 @@ func ForegroundGroup(fd int) (int, error) {
 	}
 	return pgrp, nil
 }
+
+// WaitReadable blocks until fd is readable and reports true, or reports
+// false when it hung up (for a seccomp listener: no task is left under the
+// filter).
+func WaitReadable(fd int) (bool, error) {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	err := retry(func() error { _, e := unix.Poll(fds, -1); return e })
+	if err != nil {
+		return false, fmt.Errorf("poll: %w", err)
+	}
+	return fds[0].Revents&unix.POLLIN != 0, nil
+}

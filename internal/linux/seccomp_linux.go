@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -176,3 +177,16 @@ func RecvFd(sock int) (int, error) {
 	}
 	return fds[0], nil
 }
+
+// InstallNotifyProgram is InstallNotifyFilter for a program assembled with
+// golang.org/x/net/bpf.
+func InstallNotifyProgram(raw []bpf.RawInstruction) (int, error) {
+	prog := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	return InstallNotifyFilter(prog)
+}
+
+// SeccompContinue is SECCOMP_USER_NOTIF_FLAG_CONTINUE: let the call proceed.
+const SeccompContinue = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE

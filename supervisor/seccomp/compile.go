@@ -25,6 +25,7 @@ type Filter struct {
 	// were skipped, so those syscalls get the default action.
 	Unknown []string
 
+	info      *arch.Info
 	auditArch uint32
 	x32       bool // reject the x32 ABI (x86_64 only)
 	rules     []rule
@@ -83,6 +84,7 @@ func newFilter(s *specs.LinuxSeccomp, a *arch.Info) (*Filter, error) {
 	f := &Filter{
 		Arch:      a.Name,
 		Unknown:   sortedUnique(unknown),
+		info:      a,
 		auditArch: uint32(a.ID),
 		x32:       a.ID == arch.X86_64.ID,
 		rules:     rules,

@@ -3,6 +3,7 @@ package seccomp
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -272,4 +273,36 @@ func pick(rng *rand.Rand, values []uint64) uint64 {
 		return uint64(rng.IntN(64))
 	}
 	return rng.Uint64()
+}
+
+func TestProgramRoundTrip(t *testing.T) {
+	spec, err := LoadProfile("testdata/docker-default-seccomp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(spec, "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.EncodeProgram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := DecodeProgram(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := bpf.Assemble(f.Program)
+	if !slices.Equal(raw, want) {
+		t.Errorf("decoded program differs from the assembled one")
+	}
+	if _, err := DecodeProgram(b[:len(b)-1]); err == nil {
+		t.Errorf("a truncated program decoded")
+	}
+	if got := f.SyscallName(39); got != "getpid" {
+		t.Errorf("SyscallName(39) = %q, want getpid", got)
+	}
+	if got := f.SyscallName(9999); got != "syscall_9999" {
+		t.Errorf("SyscallName(9999) = %q, want syscall_9999", got)
+	}
 }

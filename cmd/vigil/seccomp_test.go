@@ -1,0 +1,124 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigilsec/vigil/events"
+)
+
+const dockerProfile = "../../supervisor/seccomp/testdata/docker-default-seccomp.json"
+
+// syscallEvents decodes the events among vigil's stderr lines, failing on
+// an event line that does not decode.
+func syscallEvents(t *testing.T, stderr string) []events.Event {
+	t.Helper()
+	var evs []events.Event
+	for _, line := range strings.Split(stderr, "\n") {
+		if !strings.Contains(line, `"schema"`) {
+			continue
+		}
+		ev, err := events.Decode([]byte(line))
+		if err != nil {
+			t.Fatalf("an event line that does not decode: %v\n%s", err, line)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+func TestSeccompProfileReportsEveryViolation(t *testing.T) {
+	dir := t.TempDir()
+	profile := func(name, json string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(json), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// dash calls getppid as it starts, to set $PPID.
+	killGetppid := profile("kill.json", `{"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_KILL_PROCESS"}]}`)
+	logUnshare := profile("log.json", `{"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_LOG"}]}`)
+	tests := []struct {
+		name        string
+		giveProfile string
+		giveScript  string
+		wantCode    int
+		wantStdout  string
+		wantEvents  []string // "syscall action errno exe", one per event
+	}{
+		{name: "docker default: an ordinary workload", giveProfile: dockerProfile,
+			giveScript: "ls / >/dev/null && cat /etc/hostname >/dev/null && sh -c 'echo ok'", wantStdout: "ok\n"},
+		{name: "docker default: unshare denied", giveProfile: dockerProfile,
+			giveScript: "unshare -U true 2>/dev/null; echo rc=$?", wantStdout: "rc=1\n",
+			wantEvents: []string{"unshare deny 1 unshare"}},
+		{name: "kill", giveProfile: killGetppid, giveScript: "echo never", wantCode: 137,
+			wantEvents: []string{"getppid kill 1 dash"}},
+		{name: "log lets the call through", giveProfile: logUnshare,
+			giveScript: "unshare -U true; echo rc=$?", wantStdout: "rc=0\n",
+			wantEvents: []string{"unshare alert 0 unshare"}},
+	}
+	for _, m := range modes {
+		for _, tt := range tests {
+			t.Run(m.name+"/"+tt.name, func(t *testing.T) {
+				code, stdout, stderr := runVigil(t, m, nil, "run", "--log-level=warn",
+					"--seccomp-profile", tt.giveProfile, "--workload", "test", "--", "sh", "-c", tt.giveScript)
+				if code != tt.wantCode || stdout != tt.wantStdout {
+					t.Fatalf("exit %d, stdout %q; want %d, %q; stderr:\n%s", code, stdout, tt.wantCode, tt.wantStdout, stderr)
+				}
+				var got []string
+				for _, ev := range syscallEvents(t, stderr) {
+					var d events.SyscallDetails
+					if err := ev.DetailsAs(&d); err != nil {
+						t.Fatal(err)
+					}
+					if ev.Kind != events.KindSyscall || ev.Workload != "test" || ev.Process == nil {
+						t.Errorf("event %+v: want a syscall event of workload test with its process", ev)
+						continue
+					}
+					got = append(got, strings.Join([]string{d.Name, string(ev.Action),
+						strconv.Itoa(d.Errno), filepath.Base(ev.Process.Exe)}, " "))
+				}
+				if strings.Join(got, "\n") != strings.Join(tt.wantEvents, "\n") {
+					t.Errorf("events\n%s\nwant\n%s\nstderr:\n%s", strings.Join(got, "\n"), strings.Join(tt.wantEvents, "\n"), stderr)
+				}
+			})
+		}
+	}
+}
+
+func TestSeccompProfileErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [ oops ]\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	started := filepath.Join(dir, "started")
+	tests := []struct {
+		name        string
+		giveProfile string
+		giveCmd     []string
+		wantCode    int
+		wantErr     string
+	}{
+		{name: "malformed", giveProfile: bad, giveCmd: []string{"touch", started}, wantCode: 125, wantErr: bad + ":3:17"},
+		{name: "missing", giveProfile: dir + "/none.json", giveCmd: []string{"touch", started}, wantCode: 125, wantErr: "none.json"},
+		{name: "command not found", giveProfile: dockerProfile, giveCmd: []string{"vigil-no-such-command"}, wantCode: 127, wantErr: "not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runVigil(t, modes[1], nil, append([]string{"run", "--seccomp-profile", tt.giveProfile, "--"}, tt.giveCmd...)...)
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want %d and one line containing %q", code, stderr, tt.wantCode, tt.wantErr)
+			}
+			if _, err := os.Stat(started); err == nil {
+				t.Errorf("the app was started despite the error")
+			}
+		})
+	}
+}

@@ -1,0 +1,189 @@
+package supervisor
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/seccomp"
+)
+
+// notifier answers the seccomp filter's notifications the way the profile
+// asked and reports each one as an event. It runs on its own goroutine
+// until no task is left under the filter.
+type notifier struct {
+	listener int
+	filter   *seccomp.Filter
+	cfg      *Config
+	log      *zap.Logger
+	done     chan struct{}
+}
+
+func startNotifier(listener int, cfg *Config, log *zap.Logger) *notifier {
+	n := &notifier{listener: listener, filter: cfg.Seccomp, cfg: cfg, log: log, done: make(chan struct{})}
+	if err := linux.SetSyncWakeUp(listener); err != nil {
+		log.Debug("seccomp notifications without SYNC_WAKE_UP (kernel before 6.6)", zap.Error(err))
+	}
+	go n.run()
+	return n
+}
+
+// notifierDrain bounds the wait for the last notifications once every
+// process is gone: the listener hangs up as soon as the filter has no task.
+const notifierDrain = 2 * time.Second
+
+// wait waits for the notifier to finish, at most limit; a nil notifier is done.
+func (n *notifier) wait(limit time.Duration) {
+	if n == nil {
+		return
+	}
+	select {
+	case <-n.done:
+	case <-time.After(limit):
+		n.log.Warn("seccomp notifications still pending at exit", zap.Duration("waited", limit))
+	}
+}
+
+func (n *notifier) run() {
+	defer close(n.done)
+	defer syscall.Close(n.listener)
+	for {
+		ready, err := linux.WaitReadable(n.listener)
+		if err != nil {
+			n.log.Error("waiting for seccomp notifications", zap.Error(err))
+			return
+		}
+		if !ready {
+			return // every task under the filter has exited
+		}
+		var req linux.SeccompNotif
+		if err := linux.NotifRecv(n.listener, &req); errors.Is(err, syscall.ENOENT) {
+			continue // interrupted: the kernel asks again
+		} else if err != nil {
+			n.log.Error("reading a seccomp notification", zap.Error(err))
+			return
+		}
+		n.handle(&req)
+	}
+}
+
+// handle reports one notification and answers it. The process is read
+// while the call is still held, so that it is the one that made it.
+func (n *notifier) handle(req *linux.SeccompNotif) {
+	out := n.filter.Decide(seccomp.Data(req.Data))
+	ev := n.event(req, out)
+	if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
+		n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
+	}
+	if err := n.cfg.Events.Emit(ev); err != nil {
+		n.log.Warn("emitting an event", zap.Error(err))
+	}
+}
+
+// answer carries out the profile's outcome. A filter cannot be told to kill
+// from user space: vigil sends SIGKILL (to the whole process, also for
+// SCMP_ACT_KILL_THREAD) and fails the call.
+func (n *notifier) answer(req *linux.SeccompNotif, out seccomp.Outcome) error {
+	resp := linux.SeccompNotifResp{ID: req.ID}
+	switch out.Action {
+	case seccomp.ActionAllow, seccomp.ActionLog:
+		resp.Flags = linux.SeccompContinue
+	case seccomp.ActionErrno:
+		resp.Error = -int32(out.Errno)
+	case seccomp.ActionKillProcess, seccomp.ActionKillThread:
+		if err := linux.Kill(int(req.Pid), syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			n.log.Warn("killing a process as the seccomp profile asks", zap.Int("pid", int(req.Pid)), zap.Error(err))
+		}
+		resp.Error = -int32(syscall.EPERM)
+	default: // trap, trace, notify: no tracer or second listener here
+		resp.Error = -int32(syscall.ENOSYS)
+	}
+	return linux.NotifSend(n.listener, &resp)
+}
+
+// event describes one notification.
+func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome) events.Event {
+	action, errno := events.ActionDeny, int(out.Errno)
+	switch out.Action {
+	case seccomp.ActionAllow, seccomp.ActionLog:
+		action, errno = events.ActionAlert, 0
+	case seccomp.ActionKillProcess, seccomp.ActionKillThread:
+		action, errno = events.ActionKill, int(syscall.EPERM)
+	case seccomp.ActionErrno:
+	default:
+		errno = int(syscall.ENOSYS)
+	}
+	ev := events.New(events.KindSyscall, ruleName(out), severity(action), action)
+	ev.Workload = n.cfg.Workload
+	ev.Container = events.Container{Hostname: n.cfg.Hostname}
+	ev.Process = processOf(int(req.Pid))
+	details := events.SyscallDetails{
+		Name:  n.filter.SyscallName(req.Data.Nr),
+		Nr:    int(req.Data.Nr),
+		Arch:  n.filter.Arch,
+		Args:  req.Data.Args,
+		Errno: errno,
+	}
+	if err := ev.SetDetails(details); err != nil {
+		n.log.Error("bug: syscall details", zap.Error(err))
+	}
+	return ev
+}
+
+func ruleName(out seccomp.Outcome) string {
+	switch out.Rule {
+	case seccomp.RuleDefault:
+		return "seccomp.default"
+	case seccomp.RuleForeignArch:
+		return "seccomp.foreign-arch"
+	}
+	return "seccomp.rule." + strconv.Itoa(out.Rule)
+}
+
+func severity(a events.Action) events.Severity {
+	if a == events.ActionAlert {
+		return events.SeverityLow
+	}
+	return events.SeverityHigh
+}
+
+// processOf reads what /proc says of pid without needing ptrace access:
+// status and cmdline are readable for any process; exe may not be.
+func processOf(pid int) *events.Process {
+	p := &events.Process{PID: int32(pid)}
+	dir := "/proc/" + strconv.Itoa(pid)
+	if status, err := os.ReadFile(dir + "/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			key, val, _ := strings.Cut(line, ":")
+			f := strings.Fields(val)
+			if len(f) == 0 {
+				continue
+			}
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			switch key {
+			case "Tgid":
+				p.PID = int32(n)
+			case "PPid":
+				p.PPID = int32(n)
+			case "Uid":
+				p.UID = uint32(n)
+			case "Gid":
+				p.GID = uint32(n)
+			}
+		}
+	}
+	if exe, err := os.Readlink(dir + "/exe"); err == nil {
+		p.Exe = exe
+	}
+	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil && len(cmd) > 0 {
+		p.Argv = strings.Split(strings.TrimSuffix(string(cmd), "\x00"), "\x00")
+	}
+	return p
+}
