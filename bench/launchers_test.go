@@ -3,6 +3,7 @@ package bench
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -11,6 +12,8 @@ type launcher struct {
 	name string
 	bin  func(testing.TB) string // the init's path; nil runs the command bare
 	args []string                // the init's arguments before the command
+	// more adds arguments known only at run time, after args.
+	more func(testing.TB) []string
 }
 
 // launchers are compared side by side, in this order, by every benchmark
@@ -18,6 +21,7 @@ type launcher struct {
 var launchers = []launcher{
 	{name: "bare"},
 	{name: "vigil", bin: vigilBinary, args: []string{"run", "--"}},
+	{name: "vigil-seccomp", bin: vigilBinary, args: []string{"run", "--seccomp-profile"}, more: dockerProfile},
 	{name: "tini", bin: installed("tini", "apt-get install tini"), args: []string{"--"}},
 	{name: "dumb-init", bin: installed("dumb-init", "apt-get install dumb-init")},
 }
@@ -30,7 +34,21 @@ func (l launcher) argv(tb testing.TB, cmd ...string) []string {
 		return cmd
 	}
 	argv := append([]string{l.bin(tb)}, l.args...)
+	if l.more != nil {
+		argv = append(argv, l.more(tb)...)
+	}
 	return append(argv, cmd...)
+}
+
+// dockerProfile is Docker's default seccomp profile, the one most apps run
+// under, followed by the "--" that ends vigil's flags.
+func dockerProfile(tb testing.TB) []string {
+	tb.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []string{filepath.Join(root, "supervisor/seccomp/testdata/docker-default-seccomp.json"), "--"}
 }
 
 // installed finds a third-party init in $PATH, or skips with how to get it:

@@ -100,7 +100,7 @@ row_ms() {
 }
 
 summary() {
-	local bare vigil tini dumb_init rss size ms
+	local bare vigil seccomp tini dumb_init rss size ms
 	bare=$(median_ms bare)
 	vigil=$(median_ms vigil)
 	tini=$(median_ms tini) || tini=""
@@ -110,6 +110,8 @@ summary() {
 	row "measure" "measured" "target" "result"
 	row_ms "/bin/true, median" "$bare"
 	row_ms "vigil run -- /bin/true, median" "$vigil"
+	seccomp=$(median_ms vigil-seccomp) || seccomp=""
+	row_ms "  with Docker's seccomp profile" "$seccomp"
 	row_ms "tini -- /bin/true, median" "$tini" "not installed: apt-get install tini"
 	row_ms "dumb-init /bin/true, median" "$dumb_init" "not installed: apt-get install dumb-init"
 	if [[ -n $tini ]]; then
@@ -117,8 +119,16 @@ summary() {
 	fi
 	ms=$(calc "$vigil - $bare")
 	row "vigil overhead over bare" "$ms ms" "< $max_overhead_ms ms" "$(verdict "$ms" "$max_overhead_ms")"
+	if [[ -n $seccomp ]]; then
+		ms=$(calc "$seccomp - $bare")
+		row "  with Docker's seccomp profile" "$ms ms" "< $max_overhead_ms ms" "$(verdict "$ms" "$max_overhead_ms")"
+	fi
 	rss=$(calc "$(metric BenchmarkIdleRSS/vigil rss-KiB) * 1024 / 1e6")
 	row "vigil idle RSS" "$rss MB" "< $max_rss_mb MB" "$(verdict "$rss" "$max_rss_mb")"
+	if rss=$(metric BenchmarkIdleRSS/vigil-seccomp rss-KiB); then
+		rss=$(calc "$rss * 1024 / 1e6")
+		row "  with Docker's seccomp profile" "$rss MB" "< $max_rss_mb MB" "$(verdict "$rss" "$max_rss_mb")"
+	fi
 	if rss=$(metric BenchmarkIdleRSS/tini rss-KiB); then
 		row "tini idle RSS (context)" "$(calc "$rss * 1024 / 1e6") MB"
 	fi
