@@ -327,8 +327,16 @@ func TestAppSeesExactlyWhatVigilWasGiven(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range modes {
-		for _, viaPath := range []bool{false, true} {
-			t.Run(m.name+"/viaPath="+strconv.FormatBool(viaPath), func(t *testing.T) {
+		for _, tt := range []struct {
+			viaPath bool
+			flags   []string
+		}{
+			{viaPath: false},
+			{viaPath: true},
+			{viaPath: true, flags: []string{"--seccomp-profile", dockerProfile}}, // through the sandbox
+		} {
+			viaPath := tt.viaPath
+			t.Run(m.name+"/viaPath="+strconv.FormatBool(viaPath)+"/sandbox="+strconv.FormatBool(len(tt.flags) > 0), func(t *testing.T) {
 				out := filepath.Join(t.TempDir(), "self.json")
 				wantArgs := []string{argv[0], "", "two words", "--log-level=debug", "--", "ünïcödé", "a\nb"}
 				if viaPath {
@@ -337,7 +345,8 @@ func TestAppSeesExactlyWhatVigilWasGiven(t *testing.T) {
 				wantEnv := append(roleEnv, "VIGILTEST_OUT="+out, "PATH="+bin+":/usr/bin:/bin",
 					"EMPTY=", "EQUALS=a=b=c", "NEWLINE=x\ny", "VIGIL_GRACE=3s", "ZZ=last")
 				cwd := t.TempDir()
-				cmd := vigil(m, append([]string{"run", "--log-level=warn", "--"}, wantArgs...)...)
+				args := append(append([]string{"run", "--log-level=warn"}, tt.flags...), "--")
+				cmd := vigil(m, append(args, wantArgs...)...)
 				cmd.Env, cmd.Dir = wantEnv, cwd
 				if code := exitCodeOf(t, cmd); code != 0 {
 					t.Fatalf("vigil exited %d", code)

@@ -10,7 +10,9 @@ import (
 	"github.com/vigilsec/vigil/events"
 )
 
-const dockerProfile = "../../supervisor/seccomp/testdata/docker-default-seccomp.json"
+// dockerProfile is Docker's default seccomp profile, by absolute path: some
+// tests run vigil in another directory.
+var dockerProfile, _ = filepath.Abs("../../supervisor/seccomp/testdata/docker-default-seccomp.json")
 
 // syscallEvents decodes the events among vigil's stderr lines, failing on
 // an event line that does not decode.
