@@ -74,11 +74,19 @@ func (n *notifier) run() {
 	}
 }
 
-// handle reports one notification and answers it. The process is read
-// while the call is still held, so that it is the one that made it.
+// handle reports one notification and answers it. The process and the
+// call's arguments are read while the call is still held; if the kernel
+// then says the call is no longer pending, what was read may belong to
+// another process that reused the pid, and only the raw call is reported.
 func (n *notifier) handle(req *linux.SeccompNotif) {
 	out := n.filter.Decide(seccomp.Data(req.Data))
-	ev := n.event(req, out)
+	proc := processOf(int(req.Pid))
+	name := n.filter.SyscallName(req.Data.Nr)
+	decoded := decode(name, int(req.Pid), req.Data.Args)
+	if err := linux.NotifIDValid(n.listener, req.ID); err != nil {
+		proc, decoded = &events.Process{PID: int32(req.Pid)}, nil
+	}
+	ev := n.event(req, out, proc, decoded)
 	if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
 		n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
 	}
@@ -109,7 +117,7 @@ func (n *notifier) answer(req *linux.SeccompNotif, out seccomp.Outcome) error {
 }
 
 // event describes one notification.
-func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome) events.Event {
+func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome, proc *events.Process, decoded map[string]string) events.Event {
 	action, errno := events.ActionDeny, int(out.Errno)
 	switch out.Action {
 	case seccomp.ActionAllow, seccomp.ActionLog:
@@ -123,13 +131,14 @@ func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome) events.Ev
 	ev := events.New(events.KindSyscall, ruleName(out), severity(action), action)
 	ev.Workload = n.cfg.Workload
 	ev.Container = events.Container{Hostname: n.cfg.Hostname}
-	ev.Process = processOf(int(req.Pid))
+	ev.Process = proc
 	details := events.SyscallDetails{
-		Name:  n.filter.SyscallName(req.Data.Nr),
-		Nr:    int(req.Data.Nr),
-		Arch:  n.filter.Arch,
-		Args:  req.Data.Args,
-		Errno: errno,
+		Name:    n.filter.SyscallName(req.Data.Nr),
+		Nr:      int(req.Data.Nr),
+		Arch:    n.filter.Arch,
+		Args:    req.Data.Args,
+		Decoded: decoded,
+		Errno:   errno,
 	}
 	if err := ev.SetDetails(details); err != nil {
 		n.log.Error("bug: syscall details", zap.Error(err))

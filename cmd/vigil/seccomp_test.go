@@ -1,8 +1,10 @@
 package main_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +46,8 @@ func TestSeccompProfileReportsEveryViolation(t *testing.T) {
 	// dash calls getppid as it starts, to set $PPID.
 	killGetppid := profile("kill.json", `{"defaultAction": "SCMP_ACT_ALLOW",
 		"syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_KILL_PROCESS"}]}`)
+	denyMkdirConnect := profile("deny.json", `{"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["mkdir", "mkdirat", "connect"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}`)
 	logUnshare := profile("log.json", `{"defaultAction": "SCMP_ACT_ALLOW",
 		"syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_LOG"}]}`)
 	tests := []struct {
@@ -58,12 +62,16 @@ func TestSeccompProfileReportsEveryViolation(t *testing.T) {
 			giveScript: "ls / >/dev/null && cat /etc/hostname >/dev/null && sh -c 'echo ok'", wantStdout: "ok\n"},
 		{name: "docker default: unshare denied", giveProfile: dockerProfile,
 			giveScript: "unshare -U true 2>/dev/null; echo rc=$?", wantStdout: "rc=1\n",
-			wantEvents: []string{"unshare deny 1 unshare"}},
+			wantEvents: []string{"unshare deny 1 unshare 0=CLONE_NEWUSER"}},
+		{name: "paths and addresses decoded", giveProfile: denyMkdirConnect,
+			giveScript: "mkdir /vigil-test-dir 2>/dev/null; busybox nc 127.0.0.1 9 </dev/null 2>/dev/null; echo done",
+			wantStdout: "done\n",
+			wantEvents: []string{"mkdir deny 13 mkdir 0=/vigil-test-dir", "connect deny 13 busybox 1=127.0.0.1:9"}},
 		{name: "kill", giveProfile: killGetppid, giveScript: "echo never", wantCode: 137,
 			wantEvents: []string{"getppid kill 1 dash"}},
 		{name: "log lets the call through", giveProfile: logUnshare,
 			giveScript: "unshare -U true; echo rc=$?", wantStdout: "rc=0\n",
-			wantEvents: []string{"unshare alert 0 unshare"}},
+			wantEvents: []string{"unshare alert 0 unshare 0=CLONE_NEWUSER"}},
 	}
 	for _, m := range modes {
 		for _, tt := range tests {
@@ -83,8 +91,11 @@ func TestSeccompProfileReportsEveryViolation(t *testing.T) {
 						t.Errorf("event %+v: want a syscall event of workload test with its process", ev)
 						continue
 					}
-					got = append(got, strings.Join([]string{d.Name, string(ev.Action),
-						strconv.Itoa(d.Errno), filepath.Base(ev.Process.Exe)}, " "))
+					fields := []string{d.Name, string(ev.Action), strconv.Itoa(d.Errno), filepath.Base(ev.Process.Exe)}
+					for _, k := range slices.Sorted(maps.Keys(d.Decoded)) {
+						fields = append(fields, k+"="+d.Decoded[k])
+					}
+					got = append(got, strings.Join(fields, " "))
 				}
 				if strings.Join(got, "\n") != strings.Join(tt.wantEvents, "\n") {
 					t.Errorf("events\n%s\nwant\n%s\nstderr:\n%s", strings.Join(got, "\n"), strings.Join(tt.wantEvents, "\n"), stderr)
