@@ -1,0 +1,171 @@
+package rules
+
+// example is a policy and the problems Parse must report, one string per
+// line of the joined error; nil for a valid policy. The schema test checks
+// that the JSON Schema agrees on each (schemaSkip: a check the schema
+// cannot express).
+type example struct {
+	name       string
+	give       string
+	wantErrs   []string
+	schemaSkip bool
+}
+
+const header = "apiVersion: vigil.dev/v1\nkind: Policy\n"
+
+var examples = []example{
+	{
+		name: "minimal",
+		give: header,
+	},
+	{
+		name: "docker default with rules",
+		give: header + `seccomp:
+  profile: docker-default
+  rules:
+    - names: [ptrace]
+      action: kill
+    - names: [mkdir, mkdirat]
+      action: errno
+      errno: EACCES
+    - names: [personality]
+      action: allow
+      args:
+        - {index: 0, op: eq, value: 0xffffffff}
+        - {index: 0, op: masked-eq, value: 0xff, valueTwo: 8}
+`,
+	},
+	{
+		name: "rules alone on a default",
+		give: header + "seccomp:\n  defaultAction: allow\n  rules:\n    - {names: [ptrace], action: kill-thread}\n",
+	},
+	{
+		name: "privileges",
+		give: header + "user: \"1000:1000\"\ngroups: [1000, 4294967294]\ncapabilities: [NET_BIND_SERVICE, CAP_CHECKPOINT_RESTORE]\n",
+	},
+	{
+		name:     "unknown action",
+		give:     header + "seccomp:\n  profile: docker-default\n  rules:\n    - names: [ptrace]\n      action: deny\n",
+		wantErrs: []string{`policy.yaml:7:15: unknown action "deny": want allow, errno, kill, kill-thread or log`},
+	},
+	{
+		name:     "future section",
+		give:     header + "exec:\n  allow: [/bin/sh]\n",
+		wantErrs: []string{`policy.yaml:3:1: unknown key "exec": want apiVersion, kind, seccomp, user, groups or capabilities`},
+	},
+	{
+		name: "every problem at once",
+		give: `apiVersion: vigil.dev/v2
+kind: Pod
+user: root
+capabilities: [SYS_ADMIN, CAP_FLY]
+seccomp:
+  defaultAction: deny
+  defaultErrno: EACCES
+  rules:
+    - names: []
+      action: allow
+      errno: 99999
+    - names: [""]
+      args:
+        - {index: 6, op: like, value: -1}
+        - {index: 0, op: masked-eq, value: 1}
+        - {index: 0, op: eq, value: 1, valueTwo: 2, extra: 1}
+`,
+		wantErrs: []string{
+			`policy.yaml:1:13: unknown apiVersion "vigil.dev/v2": want vigil.dev/v1`,
+			`policy.yaml:2:7: unknown kind "Pod": want Policy`,
+			`policy.yaml:3:7: invalid user "root": want uid:gid, two numbers below 4294967295`,
+			`policy.yaml:4:27: unknown capability "CAP_FLY": want a Linux capability such as NET_BIND_SERVICE or CAP_NET_BIND_SERVICE`,
+			`policy.yaml:6:18: unknown defaultAction "deny": want allow, errno, kill or log`,
+			`policy.yaml:7:17: defaultErrno needs defaultAction errno, not "deny"`,
+			`policy.yaml:9:14: empty names: want at least one syscall name`,
+			`policy.yaml:11:14: 99999 is out of range: want at most 4095`,
+			`policy.yaml:12:7: missing action`,
+			`policy.yaml:12:15: empty syscall name`,
+			`policy.yaml:14:19: 6 is out of range: want at most 5`,
+			`policy.yaml:14:26: unknown op "like": want eq, ne, lt, le, gt, ge or masked-eq`,
+			`policy.yaml:14:39: want a decimal or 0x hex number, not int "-1"`,
+			`policy.yaml:15:26: masked-eq needs valueTwo, the value (argument & value) must equal`,
+			`policy.yaml:16:50: valueTwo is only for masked-eq`,
+			`policy.yaml:16:53: unknown key "extra": want index, op, value or valueTwo`,
+		},
+	},
+	{
+		name: "missing keys",
+		give: "seccomp:\n  rules:\n    - args: [{op: eq}]\n",
+		wantErrs: []string{
+			"policy.yaml:1:1: missing apiVersion",
+			"policy.yaml:1:1: missing kind",
+			"policy.yaml:2:3: seccomp needs a profile, a defaultAction or both",
+			"policy.yaml:3:7: missing names",
+			"policy.yaml:3:7: missing action",
+			"policy.yaml:3:14: missing index",
+			"policy.yaml:3:14: missing value",
+		},
+	},
+	{
+		name: "wrong types",
+		give: header + "seccomp:\n  profile: 12\n  rules: {names: x}\ngroups: [\"1000\"]\ncapabilities: NET_RAW\nuser: 1000\n",
+		wantErrs: []string{
+			`policy.yaml:4:12: want a string, not int "12"`,
+			"policy.yaml:5:10: want a list, not a mapping",
+			`policy.yaml:6:10: want a decimal or 0x hex number, not str "1000"`,
+			`policy.yaml:7:15: want a list, not str "NET_RAW"`,
+			`policy.yaml:8:7: want a string, not int "1000"`,
+		},
+	},
+	{
+		name:       "duplicate key",
+		give:       header + "kind: Policy\n",
+		wantErrs:   []string{`policy.yaml:3:1: duplicate key "kind"`},
+		schemaSkip: true,
+	},
+	{
+		name: "anchors",
+		give: header + "seccomp:\n  profile: docker-default\n  rules:\n    - names: &n [ptrace]\n      action: kill\n    - names: *n\n      action: log\n",
+		wantErrs: []string{
+			"policy.yaml:6:14: anchors and aliases are not supported",
+			"policy.yaml:8:14: anchors and aliases are not supported",
+		},
+		schemaSkip: true,
+	},
+	{
+		name:       "two documents",
+		give:       header + "---\n" + header,
+		wantErrs:   []string{"policy.yaml: more than one YAML document"},
+		schemaSkip: true,
+	},
+	{
+		name:       "not YAML",
+		give:       "apiVersion: [\n",
+		wantErrs:   []string{"policy.yaml:1: invalid YAML: did not find expected node content"},
+		schemaSkip: true,
+	},
+	{
+		name:       "empty",
+		give:       "# nothing\n",
+		wantErrs:   []string{"policy.yaml: empty policy"},
+		schemaSkip: true,
+	},
+	{
+		name:     "seccomp without profile or default",
+		give:     header + "seccomp:\n  profile: \"\"\n  rules: []\n",
+		wantErrs: []string{"policy.yaml:4:12: empty profile: want docker-default or a path to a Docker/OCI JSON profile"},
+	},
+	{
+		name: "errno without errno action",
+		give: header + "seccomp:\n  profile: docker-default\n  rules:\n    - {names: [ptrace], action: kill, errno: EPERM}\n    - {names: [mkdir], action: errno, errno: ENOPE}\n    - {names: [mkdir], action: errno, errno: \"13\"}\n",
+		wantErrs: []string{
+			`policy.yaml:6:46: errno needs action errno, not "kill"`,
+			`policy.yaml:7:46: unknown errno "ENOPE": want 1..4095 or a name such as EACCES`,
+			`policy.yaml:8:46: want an unquoted number or an errno name, not "13"`,
+		},
+	},
+	{
+		name:       "uid out of range",
+		give:       header + "user: \"4294967295:0\"\n",
+		wantErrs:   []string{`policy.yaml:3:7: invalid user "4294967295:0": want uid:gid, two numbers below 4294967295`},
+		schemaSkip: true,
+	},
+}

@@ -1,0 +1,178 @@
+package rules
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads and validates the policy file at path. See Parse.
+func Load(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading policy: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a policy. name labels problems and anchors
+// relative profile paths (its directory); Load passes the file's path. The
+// error joins every Problem, in file order.
+func Parse(name string, data []byte) (*Policy, error) {
+	d := &decoder{file: name}
+	root, err := document(data)
+	if err != nil {
+		return nil, errors.Join(yamlProblem(name, err))
+	}
+	p := &Policy{file: name}
+	d.policy(root, p)
+	if err := errors.Join(sorted(d.problems, p.problems())...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// document parses exactly one YAML document.
+func document(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, errors.New("empty policy")
+		}
+		return nil, err
+	}
+	if len(doc.Content) == 0 {
+		return nil, errors.New("empty policy")
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != io.EOF {
+		return nil, errors.New("more than one YAML document")
+	}
+	return doc.Content[0], nil
+}
+
+// yamlLine finds the line in go-yaml's error messages ("yaml: line 3: …").
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+func yamlProblem(name string, err error) *Problem {
+	msg := err.Error()
+	pr := &Problem{File: name, Msg: msg}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		pr.Line, _ = strconv.Atoi(m[1])
+		pr.Msg = "invalid YAML: " + msg[len(m[0]):]
+	}
+	return pr
+}
+
+// sorted merges the decoder's and the validator's problems in file order.
+func sorted(lists ...[]*Problem) []error {
+	all := slices.Concat(lists...)
+	slices.SortStableFunc(all, func(a, b *Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	errs := make([]error, len(all))
+	for i, p := range all {
+		errs[i] = p
+	}
+	return errs
+}
+
+func (d *decoder) policy(n *yaml.Node, p *Policy) {
+	d.mapping(n, "apiVersion, kind, seccomp, user, groups or capabilities", &p.pos, map[string]field{
+		"apiVersion":   d.str(&p.APIVersion),
+		"kind":         d.str(&p.Kind),
+		"seccomp":      d.seccomp(&p.Seccomp),
+		"user":         d.str(&p.User),
+		"groups":       d.groups(&p.Groups),
+		"capabilities": d.strs(&p.Capabilities, &p.pos, "capabilities"),
+	})
+}
+
+func (d *decoder) groups(dst *[]uint32) field {
+	return func(n *yaml.Node) bool {
+		return d.list(n, func(_ int, e *yaml.Node) bool {
+			g, ok := d.uint(e, 1<<32-2)
+			*dst = append(*dst, uint32(g))
+			return ok
+		})
+	}
+}
+
+func (d *decoder) seccomp(dst **SeccompSection) field {
+	return func(n *yaml.Node) bool {
+		s := &SeccompSection{}
+		d.mapping(n, "profile, defaultAction, defaultErrno or rules", &s.pos, map[string]field{
+			"profile":       d.str(&s.Profile),
+			"defaultAction": d.str((*string)(&s.DefaultAction)),
+			"defaultErrno":  d.errno(&s.DefaultErrno),
+			"rules":         d.rules(&s.Rules),
+		})
+		*dst = s
+		return n.Kind == yaml.MappingNode
+	}
+}
+
+func (d *decoder) rules(dst *[]Rule) field {
+	return func(n *yaml.Node) bool {
+		return d.list(n, func(_ int, e *yaml.Node) bool {
+			var r Rule
+			d.mapping(e, "names, action, errno or args", &r.pos, map[string]field{
+				"names":  d.strs(&r.Names, &r.pos, "names"),
+				"action": d.str((*string)(&r.Action)),
+				"errno":  d.errno(&r.Errno),
+				"args":   d.args(&r.Args),
+			})
+			*dst = append(*dst, r)
+			return e.Kind == yaml.MappingNode
+		})
+	}
+}
+
+func (d *decoder) args(dst *[]ArgCondition) field {
+	return func(n *yaml.Node) bool {
+		return d.list(n, func(_ int, e *yaml.Node) bool {
+			var a ArgCondition
+			d.mapping(e, "index, op, value or valueTwo", &a.pos, map[string]field{
+				"index":    d.index(&a.Index),
+				"op":       d.str((*string)(&a.Op)),
+				"value":    d.value(&a.Value),
+				"valueTwo": d.valueTwo(&a.ValueTwo),
+			})
+			*dst = append(*dst, a)
+			return e.Kind == yaml.MappingNode
+		})
+	}
+}
+
+func (d *decoder) index(dst *int) field {
+	return func(n *yaml.Node) bool {
+		v, ok := d.uint(n, 5)
+		*dst = int(v)
+		return ok
+	}
+}
+
+func (d *decoder) value(dst *uint64) field {
+	return func(n *yaml.Node) bool {
+		v, ok := d.uint(n, 1<<64-1)
+		*dst = v
+		return ok
+	}
+}
+
+func (d *decoder) valueTwo(dst **uint64) field {
+	return func(n *yaml.Node) bool {
+		v, ok := d.uint(n, 1<<64-1)
+		*dst = &v
+		return ok
+	}
+}

@@ -1,0 +1,108 @@
+package rules
+
+// APIVersion and Kind are the only values a policy's apiVersion and kind
+// may have.
+const (
+	APIVersion = "vigil.dev/v1"
+	Kind       = "Policy"
+)
+
+// DockerDefault is the built-in profile name: Docker's default seccomp
+// profile, embedded in the binary. A ProfileLoader must resolve it.
+const DockerDefault = "docker-default"
+
+// Policy is a vigil policy file. Later versions add exec, files and network
+// sections next to Seccomp; until then those keys are rejected as unknown.
+type Policy struct {
+	APIVersion string
+	Kind       string
+	// Seccomp is nil when the policy has no seccomp section.
+	Seccomp *SeccompSection
+	// User is "uid:gid", the ids the app runs as; "" keeps vigil's own.
+	User string
+	// Groups are the app's supplementary group ids.
+	Groups []uint32
+	// Capabilities are kept after the privilege drop, as written: with or
+	// without the CAP_ prefix. CapabilityNames normalises them.
+	Capabilities []string
+
+	file string // name Parse was given: labels problems, anchors profile paths
+	pos  positions
+}
+
+// SeccompSection is the seccomp filter: a base profile, an optional default
+// action override, and extra rules evaluated before the profile's.
+type SeccompSection struct {
+	// Profile is DockerDefault or a path to a Docker/OCI JSON profile,
+	// relative to the policy file's directory. It may be empty only when
+	// DefaultAction is set: the rules alone then make the filter.
+	Profile string
+	// DefaultAction overrides the profile's; "" keeps it.
+	DefaultAction Action
+	// DefaultErrno is the errno of DefaultAction errno (a number or a name
+	// such as EACCES); "" means EPERM.
+	DefaultErrno string
+	// Rules are evaluated in order before the profile's; the first match
+	// wins.
+	Rules []Rule
+
+	pos positions
+}
+
+// Rule gives the action for some syscalls, optionally only when arguments
+// match.
+type Rule struct {
+	// Names are syscall names. They are not checked here: names the
+	// architecture does not have are skipped when the filter is compiled.
+	Names  []string
+	Action Action
+	// Errno is the errno of Action errno, a number (1..4095) or a name such
+	// as EACCES; "" means EPERM.
+	Errno string
+	// Args must all hold for the rule to match, except that several
+	// conditions on the same argument are alternatives (as in runc).
+	Args []ArgCondition
+
+	pos positions
+}
+
+// ArgCondition compares one syscall argument, as an unsigned 64-bit value.
+type ArgCondition struct {
+	// Index is the argument, 0..5.
+	Index int
+	Op    Op
+	// Value is the operand; for OpMaskedEq it is the mask.
+	Value uint64
+	// ValueTwo is, for OpMaskedEq only, the value the masked argument must
+	// equal: (arg & Value) == ValueTwo, as in the OCI spec.
+	ValueTwo *uint64
+
+	pos positions
+}
+
+// Action is what happens to a matching syscall.
+type Action string
+
+// Actions. ActionKill kills the whole process; ActionKillThread only the
+// calling thread (vigil's supervisor kills the process for both).
+const (
+	ActionAllow      Action = "allow"
+	ActionErrno      Action = "errno"
+	ActionKill       Action = "kill"
+	ActionKillThread Action = "kill-thread"
+	ActionLog        Action = "log"
+)
+
+// Op is an argument comparison.
+type Op string
+
+// Ops, all unsigned 64-bit.
+const (
+	OpEq       Op = "eq"
+	OpNe       Op = "ne"
+	OpLt       Op = "lt"
+	OpLe       Op = "le"
+	OpGt       Op = "gt"
+	OpGe       Op = "ge"
+	OpMaskedEq Op = "masked-eq"
+)

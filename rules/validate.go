@@ -1,0 +1,130 @@
+package rules
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Validate reports every problem of p at once (see Problem). Parse has
+// already called it; it is for policies built or changed in Go.
+func (p *Policy) Validate() error {
+	return errors.Join(sorted(p.problems())...)
+}
+
+// checker collects the problems of one policy.
+type checker struct {
+	file     string
+	problems []*Problem
+}
+
+func (c *checker) add(at Position, format string, args ...any) {
+	c.problems = append(c.problems, &Problem{File: c.file, Position: at, Msg: fmt.Sprintf(format, args...)})
+}
+
+// missing reports a required key that is absent; it tells whether it was.
+func (c *checker) missing(pos positions, key string, zero bool) bool {
+	if !zero || pos.has(key) {
+		return false
+	}
+	c.add(pos.of(""), "missing %s", key)
+	return true
+}
+
+func (p *Policy) problems() []*Problem {
+	c := &checker{file: cmp.Or(p.file, "policy")}
+	if !c.missing(p.pos, "apiVersion", p.APIVersion == "") && !p.pos.failed["apiVersion"] && p.APIVersion != APIVersion {
+		c.add(p.pos.of("apiVersion"), "unknown apiVersion %q: want %s", p.APIVersion, APIVersion)
+	}
+	if !c.missing(p.pos, "kind", p.Kind == "") && !p.pos.failed["kind"] && p.Kind != Kind {
+		c.add(p.pos.of("kind"), "unknown kind %q: want %s", p.Kind, Kind)
+	}
+	if _, _, ok := p.UserIDs(); !ok && (p.User != "" || p.pos.has("user")) && !p.pos.failed["user"] {
+		c.add(p.pos.of("user"), "invalid user %q: want uid:gid, two numbers below 4294967295", p.User)
+	}
+	for i, name := range p.Capabilities {
+		if _, ok := capabilityName(name); !ok {
+			c.add(p.pos.of(fmt.Sprintf("capabilities.%d", i)), "unknown capability %q: want a Linux capability such as NET_BIND_SERVICE or CAP_NET_BIND_SERVICE", name)
+		}
+	}
+	if p.Seccomp != nil {
+		p.Seccomp.check(c)
+	}
+	return c.problems
+}
+
+func (s *SeccompSection) check(c *checker) {
+	switch {
+	case s.pos.failed["profile"] || s.pos.failed["defaultAction"]:
+	case s.Profile == "" && s.pos.has("profile"):
+		c.add(s.pos.of("profile"), "empty profile: want %s or a path to a Docker/OCI JSON profile", DockerDefault)
+	case s.Profile == "" && s.DefaultAction == "":
+		c.add(s.pos.of(""), "seccomp needs a profile, a defaultAction or both")
+	}
+	if (s.DefaultAction != "" || s.pos.has("defaultAction")) && !s.pos.failed["defaultAction"] && !slices.Contains(defaultActions, s.DefaultAction) {
+		c.add(s.pos.of("defaultAction"), "unknown defaultAction %q: want %s", s.DefaultAction, oneOf(defaultActions))
+	}
+	c.errno(s.pos, "defaultErrno", s.DefaultErrno, s.DefaultAction, "defaultAction")
+	for i := range s.Rules {
+		s.Rules[i].check(c)
+	}
+}
+
+// errno checks an errno and that it goes with the errno action.
+func (c *checker) errno(pos positions, key, errno string, action Action, actionKey string) {
+	if errno == "" || pos.failed[key] {
+		return
+	}
+	if _, ok := errnoValue(errno); !ok {
+		c.add(pos.of(key), "unknown errno %q: want 1..%d or a name such as EACCES", errno, maxErrno)
+	}
+	if action != ActionErrno && !pos.failed[actionKey] {
+		c.add(pos.of(key), "%s needs %s errno, not %q", key, actionKey, action)
+	}
+}
+
+func (r *Rule) check(c *checker) {
+	if len(r.Names) == 0 && !r.pos.failed["names"] && !c.missing(r.pos, "names", true) {
+		c.add(r.pos.of("names"), "empty names: want at least one syscall name")
+	}
+	for i, name := range r.Names {
+		if strings.TrimSpace(name) == "" {
+			c.add(r.pos.of(fmt.Sprintf("names.%d", i)), "empty syscall name")
+		}
+	}
+	if !c.missing(r.pos, "action", r.Action == "") && !r.pos.failed["action"] && !slices.Contains(ruleActions, r.Action) {
+		c.add(r.pos.of("action"), "unknown action %q: want %s", r.Action, oneOf(ruleActions))
+	}
+	c.errno(r.pos, "errno", r.Errno, r.Action, "action")
+	for i := range r.Args {
+		r.Args[i].check(c)
+	}
+}
+
+func (a *ArgCondition) check(c *checker) {
+	if !c.missing(a.pos, "index", a.pos.parsed()) && (a.Index < 0 || a.Index > 5) {
+		c.add(a.pos.of("index"), "index %d is out of range: want 0..5", a.Index)
+	}
+	if !c.missing(a.pos, "op", a.Op == "") && !a.pos.failed["op"] && !slices.Contains(ops, a.Op) {
+		c.add(a.pos.of("op"), "unknown op %q: want %s", a.Op, oneOf(ops))
+	}
+	c.missing(a.pos, "value", a.pos.parsed())
+	switch {
+	case a.pos.failed["op"] || a.pos.failed["valueTwo"]:
+	case a.Op == OpMaskedEq && a.ValueTwo == nil:
+		c.add(a.pos.of("op"), "masked-eq needs valueTwo, the value (argument & value) must equal")
+	case a.Op != OpMaskedEq && a.ValueTwo != nil:
+		c.add(a.pos.of("valueTwo"), "valueTwo is only for masked-eq")
+	}
+}
+
+// oneOf lists names as "a, b or c".
+func oneOf[T ~string](names []T) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = string(n)
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
