@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -10,7 +9,6 @@ import (
 	"github.com/vigilsec/vigil/events"
 
 	"github.com/vigilsec/vigil/supervisor"
-	"github.com/vigilsec/vigil/supervisor/seccomp"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
@@ -25,7 +23,7 @@ Exit status (as docker run):
 
 // runOptions are vigil run's flags beyond the supervisor's own config.
 type runOptions struct {
-	seccompProfile string
+	policy, seccompProfile string
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -33,7 +31,8 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	cfg, opts := supervisor.DefaultConfig(), &runOptions{}
 	fs.BoolVar(&cfg.Group, "group", false, "forward signals to the app's process group, not only the app")
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "at shutdown, time between SIGTERM and SIGKILL for processes left running")
-	fs.StringVar(&opts.seccompProfile, "seccomp-profile", "", "start the app under this Docker/OCI seccomp profile (JSON) and report every call it does not allow")
+	fs.StringVar(&opts.policy, "policy", "", "the policy file (YAML; default "+defaultPolicy+" when present)")
+	fs.StringVar(&opts.seccompProfile, "seccomp-profile", "", "start the app under this Docker/OCI seccomp profile (JSON, or docker-default for the built-in one), replacing the policy's, and report every call it does not allow")
 	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events (default: the hostname)")
 	return &cfg, opts
 }
@@ -73,18 +72,13 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 	}
 }
 
-// setupSeccomp compiles the profile opts names into cfg, with the event sink
-// and identity its reports need. Without a profile it does nothing.
+// setupSeccomp compiles the filter the policy and profile ask for into cfg,
+// with the event sink and identity its reports need. Without either it
+// does nothing.
 func setupSeccomp(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error {
-	if opts.seccompProfile == "" {
-		return nil
-	}
-	spec, err := seccomp.LoadProfile(opts.seccompProfile)
-	if err != nil {
+	var err error
+	if cfg.Seccomp, err = loadFilter(policyPath(opts.policy), opts.seccompProfile); err != nil || cfg.Seccomp == nil {
 		return err
-	}
-	if cfg.Seccomp, err = seccomp.Compile(spec, ""); err != nil {
-		return fmt.Errorf("%s: %w", opts.seccompProfile, err)
 	}
 	if len(cfg.Seccomp.Unknown) > 0 {
 		log.Debug("seccomp profile names syscalls this architecture does not have; skipped",

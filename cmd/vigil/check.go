@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vigilsec/vigil/supervisor/signals"
+)
+
+// setupCheck is vigil check [POLICY|PROFILE]: it validates a policy (YAML)
+// or a seccomp profile (.json) as vigil run would, compiles its filter,
+// and exits 0, or prints every problem and exits 1.
+func setupCheck(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
+	return func(args []string) int {
+		if len(args) > 1 {
+			fail("check: want one file, got %d", len(args))
+			return exitError
+		}
+		file := policyPath("")
+		if len(args) == 1 {
+			file = args[0]
+		}
+		if file == "" {
+			fail("check: no file given and no %s", defaultPolicy)
+			return exitError
+		}
+		policy, profile := file, ""
+		if strings.HasSuffix(file, ".json") {
+			policy, profile = "", file
+		}
+		f, err := loadFilter(policy, profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if f == nil {
+			fmt.Printf("%s: ok (no seccomp filter)\n", file)
+			return exitOK
+		}
+		fmt.Printf("%s: ok (seccomp filter for %s, %d instructions", file, f.Arch, len(f.Program))
+		if len(f.Unknown) > 0 {
+			// Docker's profile names every architecture's syscalls: normal.
+			fmt.Printf("; %d syscall names unknown on %s skipped", len(f.Unknown), f.Arch)
+		}
+		fmt.Println(")")
+		return exitOK
+	}
+}

@@ -1,0 +1,111 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const denyMkdirPolicy = `apiVersion: vigil.dev/v1
+kind: Policy
+seccomp:
+  profile: docker-default
+  rules:
+    - names: [mkdir, mkdirat]
+      action: errno
+      errno: EACCES
+`
+
+const badPolicy = `apiVersion: vigil.dev/v1
+kind: Policy
+seccomp:
+  profile: docker-default
+  rules:
+    - names: [ptrace]
+      action: deny
+    - names: [mkdir]
+      action: errno
+      errno: EWHAT
+`
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheck(t *testing.T) {
+	good, bad := writeFile(t, "good.yaml", denyMkdirPolicy), writeFile(t, "bad.yaml", badPolicy)
+	dropping := writeFile(t, "drop.yaml", denyMkdirPolicy+"user: \"1000:1000\"\n")
+	tests := []struct {
+		name       string
+		giveFile   string
+		wantCode   int
+		wantOutput []string // each must appear in stdout+stderr
+	}{
+		{name: "policy", giveFile: good, wantOutput: []string{good + ": ok (seccomp filter for x86_64"}},
+		{name: "profile", giveFile: dockerProfile, wantOutput: []string{"ok (seccomp filter"}},
+		{name: "every problem at once", giveFile: bad, wantCode: 1,
+			wantOutput: []string{bad + `:7:15: unknown action "deny"`, bad + `:10:14: unknown errno "EWHAT"`}},
+		{name: "privilege drop refused until supported", giveFile: dropping, wantCode: 1, wantOutput: []string{"not supported yet"}},
+		{name: "missing", giveFile: good + ".missing", wantCode: 1, wantOutput: []string{"good.yaml.missing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runVigil(t, modes[1], nil, "check", tt.giveFile)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; output:\n%s%s", code, tt.wantCode, stdout, stderr)
+			}
+			for _, want := range tt.wantOutput {
+				if !strings.Contains(stdout+stderr, want) {
+					t.Errorf("output lacks %q:\n%s%s", want, stdout, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestRunWithPolicy(t *testing.T) {
+	good, bad := writeFile(t, "good.yaml", denyMkdirPolicy), writeFile(t, "bad.yaml", badPolicy)
+	started := filepath.Join(t.TempDir(), "started")
+	tests := []struct {
+		name       string
+		giveArgs   []string
+		giveEnv    []string
+		wantCode   int
+		wantStdout string
+		wantEvent  string // in stderr
+	}{
+		{name: "policy rule before the profile", giveArgs: []string{"--policy", good},
+			wantStdout: "denied\n", wantEvent: `"decoded":{"0":"/vigil-policy-test"},"errno":13`},
+		{name: "from the environment", giveEnv: []string{"VIGIL_POLICY=" + good},
+			wantStdout: "denied\n", wantEvent: `"errno":13`},
+		{name: "built-in profile by name", giveArgs: []string{"--seccomp-profile", "docker-default"},
+			wantStdout: "made\n"},
+		{name: "bad policy: app not started", giveArgs: []string{"--policy", bad}, wantCode: 125},
+	}
+	for _, m := range modes {
+		for _, tt := range tests {
+			t.Run(m.name+"/"+tt.name, func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "vigil-policy-test")
+				script := "touch " + started + "; mkdir " + dir + " 2>/dev/null && echo made || echo denied"
+				args := append(append([]string{"run", "--log-level=warn"}, tt.giveArgs...), "--", "sh", "-c", script)
+				code, stdout, stderr := runVigil(t, m, tt.giveEnv, args...)
+				if code != tt.wantCode || stdout != tt.wantStdout {
+					t.Fatalf("exit %d, stdout %q; want %d, %q; stderr:\n%s", code, stdout, tt.wantCode, tt.wantStdout, stderr)
+				}
+				if tt.wantEvent != "" && !strings.Contains(stderr, strings.Replace(tt.wantEvent, "/vigil-policy-test", dir, 1)) {
+					t.Errorf("no event with %s; stderr:\n%s", tt.wantEvent, stderr)
+				}
+				if _, err := os.Stat(started); (err == nil) != (tt.wantCode != 125) {
+					t.Errorf("app started: %v, want %v", err == nil, tt.wantCode != 125)
+				}
+				os.Remove(started)
+			})
+		}
+	}
+}
