@@ -9,6 +9,11 @@
 //     after it started `sleep 1000`;
 //   - BenchmarkBinarySize: the size of the static, stripped vigil binary.
 //
+// And seccomp: BenchmarkNotify, the round trip of a notified system call;
+// BenchmarkAllowedSyscall, the cost of an allowed one (getppid) with no
+// filter, under vigil's compile of Docker's default profile and under
+// libseccomp's (libseccomp/harness.c, built at run time).
+//
 // The benchmarks only report; the targets are judged by run.sh, because a
 // shared machine is too noisy for timing assertions. See README.md.
 package bench
