@@ -32,7 +32,7 @@ const (
 )
 
 // dockerProfilePath is the profile measured, relative to bench/.
-const dockerProfilePath = "../supervisor/seccomp/testdata/docker-default-seccomp.json"
+const dockerProfilePath = "../supervisor/seccomp/profiles/docker-default.json"
 
 // harnessSource is the C program that compiles the profile with libseccomp.
 const harnessSource = "libseccomp/harness.c"

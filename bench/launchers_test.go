@@ -48,7 +48,7 @@ func dockerProfile(tb testing.TB) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return []string{filepath.Join(root, "supervisor/seccomp/testdata/docker-default-seccomp.json"), "--"}
+	return []string{filepath.Join(root, "supervisor/seccomp/profiles/docker-default.json"), "--"}
 }
 
 // installed finds a third-party init in $PATH, or skips with how to get it:

@@ -22,7 +22,7 @@ const (
 	// profileTarget is where the containers find their profile.
 	profileTarget = "/etc/vigil/seccomp.json"
 	// dockerDefaultProfile is Docker's default profile, from moby/profiles.
-	dockerDefaultProfile = "../supervisor/seccomp/testdata/docker-default-seccomp.json"
+	dockerDefaultProfile = "../supervisor/seccomp/profiles/docker-default.json"
 	// probeTarget is where the io_uring probe (examples/testdata/iouring) is mounted.
 	probeTarget = "/iouring"
 )

@@ -14,7 +14,7 @@ import (
 
 // dockerProfile is Docker's default seccomp profile, by absolute path: some
 // tests run vigil in another directory.
-var dockerProfile, _ = filepath.Abs("../../supervisor/seccomp/testdata/docker-default-seccomp.json")
+var dockerProfile, _ = filepath.Abs("../../supervisor/seccomp/profiles/docker-default.json")
 
 // syscallEvents decodes the events among vigil's stderr lines, failing on
 // an event line that does not decode.

@@ -276,7 +276,7 @@ func pick(rng *rand.Rand, values []uint64) uint64 {
 }
 
 func TestProgramRoundTrip(t *testing.T) {
-	spec, err := LoadProfile("testdata/docker-default-seccomp.json")
+	spec, err := LoadProfile("profiles/docker-default.json")
 	if err != nil {
 		t.Fatal(err)
 	}

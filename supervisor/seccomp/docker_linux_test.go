@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const dockerProfile = "testdata/docker-default-seccomp.json"
+const dockerProfile = "profiles/docker-default.json"
 
 func loadDocker(t testing.TB) *Filter {
 	t.Helper()
