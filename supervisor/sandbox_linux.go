@@ -3,7 +3,12 @@ package supervisor
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
 	"syscall"
+
+	"golang.org/x/net/bpf"
 
 	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
@@ -42,20 +47,60 @@ func sandbox(args []string) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
+	// The app must inherit neither the socket nor the listener (which the
+	// kernel creates close-on-exec), even if the profile denies close.
+	if err := linux.SetCloseOnExec(sandboxFd); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
 	if err := linux.SetNoNewPrivs(); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	listener, err := linux.InstallNotifyProgram(prog)
+	listener, err := loadAndHandOver(prog)
 	if err != nil {
-		return fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
+		return err
 	}
-	if err := linux.SendFd(sandboxFd, listener); err != nil {
-		return fmt.Errorf("sandbox: handing the listener to vigil: %w", err)
-	}
-	// Neither may reach the app.
-	syscall.Close(listener)
-	syscall.Close(sandboxFd)
+	_ = listener // close-on-exec: the app does not get it
 	return execError(path, syscall.Exec(path, args, os.Environ()))
+}
+
+// loadAndHandOver loads prog on this thread only and hands its listener to
+// PID 1 from another thread, which stays unfiltered (see
+// linux.InstallThreadNotifyProgram): until PID 1 holds the listener, any
+// system call of the filtered thread that the filter reports would wait for
+// an answer nobody can give yet. So between loading and hand-over the
+// filtered thread makes no system call at all: the two threads meet through
+// atomics, spinning for the few microseconds it takes, with garbage
+// collection off (its stop-the-world would wait on a stuck thread) and at
+// least two Ps, so neither needs the other's P. If the hand-over fails, the
+// unfiltered thread ends the process: the filtered one could not.
+func loadAndHandOver(prog []bpf.RawInstruction) (int, error) {
+	debug.SetGCPercent(-1)
+	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
+	runtime.LockOSThread() // never unlocked: this thread ends in execve
+	var listener atomic.Int64
+	listener.Store(-1)
+	var sent atomic.Bool
+	ready := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		close(ready)
+		for listener.Load() < 0 {
+		}
+		if err := linux.SendFd(sandboxFd, int(listener.Load())); err != nil {
+			fmt.Fprintf(os.Stderr, "vigil: run: sandbox: handing the listener to vigil: %v\n", err)
+			os.Exit(125)
+		}
+		sent.Store(true)
+	}()
+	<-ready
+	fd, err := linux.InstallThreadNotifyProgram(prog)
+	if err != nil {
+		return -1, fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
+	}
+	listener.Store(int64(fd))
+	for !sent.Load() {
+	}
+	return fd, nil
 }
 
 // spawnSandboxed starts the app through the sandbox, under filter, and

@@ -36,6 +36,8 @@ func init() {
 	commands = []command{
 		{name: "run", synopsis: "run [flags] -- CMD [ARG...]",
 			summary: "Run CMD as the supervised app, as PID 1 (the image's ENTRYPOINT)", setup: setupRun},
+		{name: "learn", synopsis: "learn [flags] -- CMD [ARG...]",
+			summary: "Run CMD with every syscall recorded, then write the least seccomp profile and policy that allow it", setup: setupLearn},
 		{name: "check", synopsis: "check [POLICY.yaml|PROFILE.json]",
 			summary: "Validate a policy or seccomp profile as vigil run would; exit 0, or print every problem and exit 1", setup: setupCheck},
 		{name: "version", synopsis: "version",

@@ -66,8 +66,13 @@ func SetNoNewPrivs() error {
 // WAIT_KILLABLE_RECV (kernel 5.19+: a notified task stays killable while
 // the listener reads it) and goes on without it on older kernels.
 func InstallNotifyFilter(prog []unix.SockFilter) (int, error) {
-	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC |
-		unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH)
+	return installWithListener(prog, unix.SECCOMP_FILTER_FLAG_TSYNC|unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH)
+}
+
+// installWithListener loads prog with a listener and the given flags; the
+// listener fd is close-on-exec.
+func installWithListener(prog []unix.SockFilter, flags uintptr) (int, error) {
+	flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 	fd, err := installFilter(prog, flags|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
 	if errors.Is(err, unix.EINVAL) {
 		fd, err = installFilter(prog, flags)
@@ -178,14 +183,27 @@ func RecvFd(sock int) (int, error) {
 	return fds[0], nil
 }
 
-// InstallNotifyProgram is InstallNotifyFilter for a program assembled with
-// golang.org/x/net/bpf.
-func InstallNotifyProgram(raw []bpf.RawInstruction) (int, error) {
+// InstallThreadNotifyProgram loads raw, assembled with golang.org/x/net/bpf,
+// on the calling thread only (no TSYNC) and returns its listener, which is
+// close-on-exec. The caller must be locked to its OS thread and is the one
+// that then execs the filtered program: the process's other threads stay
+// unfiltered, so one of them can hand the listener over while a call of the
+// filtered thread waits for it (with TSYNC, that hand-over would itself wait
+// on a listener nobody holds yet).
+func InstallThreadNotifyProgram(raw []bpf.RawInstruction) (int, error) {
 	prog := make([]unix.SockFilter, len(raw))
 	for i, r := range raw {
 		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
-	return InstallNotifyFilter(prog)
+	return installWithListener(prog, 0)
+}
+
+// SetCloseOnExec marks fd close-on-exec.
+func SetCloseOnExec(fd int) error {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		return fmt.Errorf("fcntl(F_SETFD, FD_CLOEXEC): %w", err)
+	}
+	return nil
 }
 
 // SeccompContinue is SECCOMP_USER_NOTIF_FLAG_CONTINUE: let the call proceed.

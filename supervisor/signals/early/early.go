@@ -12,10 +12,10 @@ import (
 )
 
 // Signals was registered during package initialization when vigil was
-// started to supervise (vigil run), and is nil otherwise: the other commands
+// started to supervise (vigil run or learn), and is nil otherwise: the other commands
 // keep Go's default handling, and pay nothing for registering ~60 signals.
 var Signals = func() *signals.Set {
-	if len(os.Args) > 1 && os.Args[1] == "run" {
+	if len(os.Args) > 1 && (os.Args[1] == "run" || os.Args[1] == "learn") {
 		return signals.Notify()
 	}
 	return nil
