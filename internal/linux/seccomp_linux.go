@@ -191,11 +191,7 @@ func RecvFd(sock int) (int, error) {
 // filtered thread waits for it (with TSYNC, that hand-over would itself wait
 // on a listener nobody holds yet).
 func InstallThreadNotifyProgram(raw []bpf.RawInstruction) (int, error) {
-	prog := make([]unix.SockFilter, len(raw))
-	for i, r := range raw {
-		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
-	}
-	return installWithListener(prog, 0)
+	return installWithListener(sockFilters(raw), 0)
 }
 
 // SetCloseOnExec marks fd close-on-exec.
@@ -208,3 +204,17 @@ func SetCloseOnExec(fd int) error {
 
 // SeccompContinue is SECCOMP_USER_NOTIF_FLAG_CONTINUE: let the call proceed.
 const SeccompContinue = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+
+// InstallNotifyProgram is InstallNotifyFilter for a program assembled with
+// golang.org/x/net/bpf: every thread of the process is filtered.
+func InstallNotifyProgram(raw []bpf.RawInstruction) (int, error) {
+	return InstallNotifyFilter(sockFilters(raw))
+}
+
+func sockFilters(raw []bpf.RawInstruction) []unix.SockFilter {
+	prog := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	return prog
+}
