@@ -68,37 +68,49 @@ func sandbox(args []string) error {
 // linux.InstallThreadNotifyProgram): until PID 1 holds the listener, any
 // system call of the filtered thread that the filter reports would wait for
 // an answer nobody can give yet. So between loading and hand-over the
-// filtered thread makes no system call at all: the two threads meet through
-// atomics, spinning for the few microseconds it takes, with garbage
-// collection off (its stop-the-world would wait on a stuck thread) and at
-// least two Ps, so neither needs the other's P. If the hand-over fails, the
-// unfiltered thread ends the process: the filtered one could not.
+// filtered thread should make no system call at all, and the other thread
+// finds the listener in /proc/self/fd rather than being told, spinning for
+// the few microseconds it takes (if a call of the filtered thread is held
+// anyway, it is answered once the listener is handed over), with garbage
+// collection off (its stop-the-world would wait on a stuck thread), at
+// least two Ps, so neither needs the other's P, and every signal blocked on
+// the filtered thread (a handler's return is a system call). If the
+// hand-over fails, the unfiltered thread ends the process: the filtered one
+// could not.
 func loadAndHandOver(prog []bpf.RawInstruction) (int, error) {
 	debug.SetGCPercent(-1)
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	runtime.LockOSThread() // never unlocked: this thread ends in execve
-	var listener atomic.Int64
-	listener.Store(-1)
 	var sent atomic.Bool
 	ready := make(chan struct{})
 	go func() {
 		runtime.LockOSThread()
 		close(ready)
-		for listener.Load() < 0 {
+		// Found, not told: the filtered thread may be held in a call
+		// already, even before it could say which fd it got.
+		listener := linux.FindListener()
+		for ; listener < 0; listener = linux.FindListener() {
 		}
-		if err := linux.SendFd(sandboxFd, int(listener.Load())); err != nil {
+		if err := linux.SendFd(sandboxFd, listener); err != nil {
 			fmt.Fprintf(os.Stderr, "vigil: run: sandbox: handing the listener to vigil: %v\n", err)
 			os.Exit(125)
 		}
 		sent.Store(true)
 	}()
 	<-ready
+	restore, err := linux.BlockThreadSignals()
+	if err != nil {
+		return -1, fmt.Errorf("sandbox: %w", err)
+	}
 	fd, err := linux.InstallThreadNotifyProgram(prog)
 	if err != nil {
 		return -1, fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
 	}
-	listener.Store(int64(fd))
 	for !sent.Load() {
+	}
+	// The mask would pass to the app through execve: give back vigil's.
+	if err := restore(); err != nil {
+		return -1, fmt.Errorf("sandbox: %w", err)
 	}
 	return fd, nil
 }

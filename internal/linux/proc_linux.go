@@ -101,3 +101,21 @@ func ReadMemory(pid int, addr uintptr, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// BlockThreadSignals blocks every signal on the calling thread, which must
+// be locked to it, and returns a function that restores the thread's mask.
+func BlockThreadSignals() (restore func() error, err error) {
+	var all, old unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^uint64(0)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old); err != nil {
+		return nil, fmt.Errorf("rt_sigprocmask: %w", err)
+	}
+	return func() error {
+		if err := unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil); err != nil {
+			return fmt.Errorf("rt_sigprocmask: %w", err)
+		}
+		return nil
+	}, nil
+}

@@ -3,6 +3,8 @@ package linux
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/net/bpf"
@@ -217,4 +219,21 @@ func sockFilters(raw []bpf.RawInstruction) []unix.SockFilter {
 		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	return prog
+}
+
+// FindListener returns the fd of this process's seccomp notification
+// listener, or -1 when it has none (yet).
+func FindListener() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	for _, e := range entries {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && target == "anon_inode:seccomp notify" {
+			if fd, err := strconv.Atoi(e.Name()); err == nil {
+				return fd
+			}
+		}
+	}
+	return -1
 }
