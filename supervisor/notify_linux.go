@@ -78,18 +78,19 @@ func (n *notifier) run() {
 // call's arguments are read while the call is still held; if the kernel
 // then says the call is no longer pending, what was read may belong to
 // another process that reused the pid, and only the raw call is reported.
+// The event is built after the answer: the app waits only for the reads.
 func (n *notifier) handle(req *linux.SeccompNotif) {
 	out := n.filter.Decide(seccomp.Data(req.Data))
-	proc := processOf(int(req.Pid))
 	name := n.filter.SyscallName(req.Data.Nr)
+	proc := processOf(int(req.Pid))
 	decoded := decode(name, int(req.Pid), req.Data.Args)
 	if err := linux.NotifIDValid(n.listener, req.ID); err != nil {
 		proc, decoded = &events.Process{PID: int32(req.Pid)}, nil
 	}
-	ev := n.event(req, out, proc, decoded)
 	if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
 		n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
 	}
+	ev := n.event(req, out, name, proc, decoded)
 	if err := n.cfg.Events.Emit(ev); err != nil {
 		n.log.Warn("emitting an event", zap.Error(err))
 	}
@@ -117,7 +118,7 @@ func (n *notifier) answer(req *linux.SeccompNotif, out seccomp.Outcome) error {
 }
 
 // event describes one notification.
-func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome, proc *events.Process, decoded map[string]string) events.Event {
+func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome, name string, proc *events.Process, decoded map[string]string) events.Event {
 	action, errno := events.ActionDeny, int(out.Errno)
 	switch out.Action {
 	case seccomp.ActionAllow, seccomp.ActionLog:
@@ -133,7 +134,7 @@ func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome, proc *eve
 	ev.Container = events.Container{Hostname: n.cfg.Hostname}
 	ev.Process = proc
 	details := events.SyscallDetails{
-		Name:    n.filter.SyscallName(req.Data.Nr),
+		Name:    name,
 		Nr:      int(req.Data.Nr),
 		Arch:    n.filter.Arch,
 		Args:    req.Data.Args,

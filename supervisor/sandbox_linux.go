@@ -55,11 +55,10 @@ func sandbox(args []string) error {
 	if err := linux.SetNoNewPrivs(); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	listener, err := loadAndHandOver(prog)
-	if err != nil {
+	// The listener is close-on-exec: the app does not get it.
+	if err := loadAndHandOver(prog); err != nil {
 		return err
 	}
-	_ = listener // close-on-exec: the app does not get it
 	return execError(path, syscall.Exec(path, args, os.Environ()))
 }
 
@@ -77,7 +76,7 @@ func sandbox(args []string) error {
 // the filtered thread (a handler's return is a system call). If the
 // hand-over fails, the unfiltered thread ends the process: the filtered one
 // could not.
-func loadAndHandOver(prog []bpf.RawInstruction) (int, error) {
+func loadAndHandOver(prog []bpf.RawInstruction) error {
 	debug.SetGCPercent(-1)
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	runtime.LockOSThread() // never unlocked: this thread ends in execve
@@ -100,19 +99,18 @@ func loadAndHandOver(prog []bpf.RawInstruction) (int, error) {
 	<-ready
 	restore, err := linux.BlockThreadSignals()
 	if err != nil {
-		return -1, fmt.Errorf("sandbox: %w", err)
+		return fmt.Errorf("sandbox: %w", err)
 	}
-	fd, err := linux.InstallThreadNotifyProgram(prog)
-	if err != nil {
-		return -1, fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
+	if _, err := linux.InstallThreadNotifyProgram(prog); err != nil {
+		return fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
 	}
 	for !sent.Load() {
 	}
 	// The mask would pass to the app through execve: give back vigil's.
 	if err := restore(); err != nil {
-		return -1, fmt.Errorf("sandbox: %w", err)
+		return fmt.Errorf("sandbox: %w", err)
 	}
-	return fd, nil
+	return nil
 }
 
 // spawnSandboxed starts the app through the sandbox, under filter, and
