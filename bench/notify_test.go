@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/internal/linux/linuxtest"
 )
 
 // notifyChildEnv makes the test binary the filtered task of BenchmarkNotify;
@@ -51,25 +51,7 @@ func BenchmarkNotify(b *testing.B) {
 // notifyRoundTrips starts the filtered task, answers its n notifications
 // and returns the percentiles it measured.
 func notifyRoundTrips(b *testing.B, n int, syncWake bool) (p50, p99 time.Duration) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ours, theirs := os.NewFile(uintptr(pair[0]), "ours"), os.NewFile(uintptr(pair[1]), "theirs")
-	defer ours.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), notifyChildEnv+"="+strconv.Itoa(n))
-	cmd.ExtraFiles = []*os.File{theirs}
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	theirs.Close()
-	listener, err := linux.RecvFd(int(ours.Fd()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer unix.Close(listener)
+	cmd, out, listener := linuxtest.StartFiltered(b, notifyChildEnv+"="+strconv.Itoa(n))
 	if syncWake {
 		if err := linux.SetSyncWakeUp(listener); err != nil {
 			b.Skipf("kernel without SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6+): %v", err)
@@ -122,7 +104,7 @@ func notifyChild(calls int) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := linux.SendFd(3, listener); err != nil {
+	if err := linux.SendFd(linuxtest.ChildSocket, listener); err != nil {
 		return fail(err)
 	}
 	unix.Close(listener)

@@ -1,15 +1,17 @@
-package linux
+package linux_test
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/internal/linux/linuxtest"
 )
 
 // The test binary re-executed with this variable set is the filtered task.
@@ -36,19 +38,19 @@ var getppidNotifies = []unix.SockFilter{
 
 // filteredTask installs the filter, hands the listener to the test over fd
 // 3, calls getppid twice and prints what each call returned, then checks
-// that a second listener is refused with ErrListenerBusy.
+// that a second listener is refused with linux.ErrListenerBusy.
 func filteredTask() int {
-	sock := 3
-	if err := SetNoNewPrivs(); err != nil {
+	sock := linuxtest.ChildSocket
+	if err := linux.SetNoNewPrivs(); err != nil {
 		fmt.Println(err)
 		return 1
 	}
-	listener, err := InstallNotifyFilter(getppidNotifies)
+	listener, err := linux.InstallNotifyFilter(getppidNotifies)
 	if err != nil {
 		fmt.Println(err)
 		return 1
 	}
-	if err := SendFd(sock, listener); err != nil {
+	if err := linux.SendFd(sock, listener); err != nil {
 		fmt.Println(err)
 		return 1
 	}
@@ -57,8 +59,8 @@ func filteredTask() int {
 		ppid, _, errno := unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
 		fmt.Printf("getppid: %d %v\n", int(ppid), errno == unix.EPERM)
 	}
-	_, err = InstallNotifyFilter(getppidNotifies)
-	fmt.Printf("second listener busy: %v\n", errors.Is(err, ErrListenerBusy))
+	_, err = linux.InstallNotifyFilter(getppidNotifies)
+	fmt.Printf("second listener busy: %v\n", errors.Is(err, linux.ErrListenerBusy))
 	return 0
 }
 
@@ -66,30 +68,12 @@ func filteredTask() int {
 // back over SCM_RIGHTS, the first getppid answered with EPERM and the second
 // let through, as PID 1 will answer profile outcomes.
 func TestNotifyRoundTrip(t *testing.T) {
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, theirs := os.NewFile(uintptr(pair[0]), "ours"), os.NewFile(uintptr(pair[1]), "theirs")
-	defer ours.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), filteredEnv+"=1")
-	cmd.ExtraFiles = []*os.File{theirs}
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	theirs.Close()
-	listener, err := RecvFd(int(ours.Fd()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(listener)
-	if err := SetSyncWakeUp(listener); err != nil {
+	cmd, out, listener := linuxtest.StartFiltered(t, filteredEnv+"=1")
+	if err := linux.SetSyncWakeUp(listener); err != nil {
 		t.Logf("no SYNC_WAKE_UP (kernel before 6.6?): %v", err)
 	}
-	answer(t, listener, cmd.Process.Pid, &SeccompNotifResp{Error: -int32(unix.EPERM)})
-	answer(t, listener, cmd.Process.Pid, &SeccompNotifResp{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE})
+	answer(t, listener, cmd.Process.Pid, &linux.SeccompNotifResp{Error: -int32(unix.EPERM)})
+	answer(t, listener, cmd.Process.Pid, &linux.SeccompNotifResp{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE})
 
 	sc := bufio.NewScanner(out)
 	var lines []string
@@ -108,11 +92,11 @@ func TestNotifyRoundTrip(t *testing.T) {
 // answer reads notifications until one for getppid from pid can be
 // answered with resp. Interrupted ones (ENOENT) are asked again by the
 // kernel and skipped here.
-func answer(t *testing.T, listener, pid int, resp *SeccompNotifResp) {
+func answer(t *testing.T, listener, pid int, resp *linux.SeccompNotifResp) {
 	t.Helper()
 	for {
-		var n SeccompNotif
-		if err := NotifRecv(listener, &n); errors.Is(err, unix.ENOENT) {
+		var n linux.SeccompNotif
+		if err := linux.NotifRecv(listener, &n); errors.Is(err, unix.ENOENT) {
 			continue
 		} else if err != nil {
 			t.Fatal(err)
@@ -120,13 +104,13 @@ func answer(t *testing.T, listener, pid int, resp *SeccompNotifResp) {
 		if n.Data.Nr != unix.SYS_GETPPID || int(n.Pid) != pid || n.Data.Arch != unix.AUDIT_ARCH_X86_64 {
 			t.Fatalf("notification for syscall %d from pid %d (arch %#x), want getppid from %d", n.Data.Nr, n.Pid, n.Data.Arch, pid)
 		}
-		if err := NotifIDValid(listener, n.ID); errors.Is(err, unix.ENOENT) {
+		if err := linux.NotifIDValid(listener, n.ID); errors.Is(err, unix.ENOENT) {
 			continue
 		} else if err != nil {
 			t.Fatal(err)
 		}
 		resp.ID = n.ID
-		if err := NotifSend(listener, resp); errors.Is(err, unix.ENOENT) {
+		if err := linux.NotifSend(listener, resp); errors.Is(err, unix.ENOENT) {
 			continue
 		} else if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/internal/linux/linuxtest"
 )
 
 // kernelChildEnv makes the test binary the task that runs under Docker's
@@ -61,7 +61,7 @@ func kernelChild() int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := linux.SendFd(3, listener); err != nil {
+	if err := linux.SendFd(linuxtest.ChildSocket, listener); err != nil {
 		return fail(err)
 	}
 	unix.Close(listener)
@@ -108,25 +108,7 @@ func TestDockerProfileInTheKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, theirs := os.NewFile(uintptr(pair[0]), "ours"), os.NewFile(uintptr(pair[1]), "theirs")
-	defer ours.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), kernelChildEnv+"=1")
-	cmd.ExtraFiles = []*os.File{theirs}
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	theirs.Close()
-	listener, err := linux.RecvFd(int(ours.Fd()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(listener)
+	cmd, out, listener := linuxtest.StartFiltered(t, kernelChildEnv+"=1")
 	notified := make(chan []int32, 1)
 	go func() { notified <- answerAll(t, filter, listener) }()
 
