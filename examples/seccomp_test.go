@@ -251,3 +251,35 @@ func TestSeccompBadProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestPrivilegeDrop runs vigil as root in a plain docker run (Docker's
+// default capabilities and seccomp filter) with a policy that drops the app
+// to uid 1000 and denies mkdir. The app runs as 1000 with no capability,
+// and its violation is reported in full: vigil has no CAP_SYS_PTRACE, so it
+// reads the app's exe and memory with the app's filesystem ids.
+func TestPrivilegeDrop(t *testing.T) {
+	imgs := testImages(t)
+	policy := writeProfile(t, `apiVersion: vigil.dev/v1
+kind: Policy
+user: "1000:1000"
+seccomp:
+  profile: docker-default
+  rules:
+    - names: [mkdir, mkdirat]
+      action: errno
+      errno: EACCES
+`)
+	opts := append(mountOpts(t, policy, "/etc/vigil/policy.yaml"), "--env", "VIGIL_WORKLOAD=e2e")
+	code, stdout, stderr := runSeccomp(t, imgs.hello, opts, "sh", "-c",
+		"id -u; grep CapEff /proc/self/status; mkdir /tmp/by-1000 2>/dev/null || echo denied")
+	if want := "1000\nCapEff:\t0000000000000000\ndenied\n"; code != 0 || stdout != want {
+		t.Fatalf("exit %d, stdout %q; want 0, %q; stderr:\n%s", code, stdout, want, stderr)
+	}
+	want := "mkdir deny errno=13 uid=1000 exe=/bin/busybox"
+	if got := syscallEvents(t, stderr, "e2e"); strings.Join(got, "\n") != want {
+		t.Fatalf("events\n%s\nwant\n%s\nstderr:\n%s", strings.Join(got, "\n"), want, stderr)
+	}
+	if !strings.Contains(stderr, `"decoded":{"0":"/tmp/by-1000"}`) {
+		t.Errorf("the event does not name the path; stderr:\n%s", stderr)
+	}
+}

@@ -3,6 +3,8 @@ package rules
 import (
 	"strconv"
 	"strings"
+
+	"github.com/vigilsec/vigil/internal/linux"
 )
 
 // ruleActions and defaultActions are the action names, in the order error
@@ -12,19 +14,6 @@ var (
 	defaultActions = []Action{ActionAllow, ActionErrno, ActionKill, ActionLog}
 	ops            = []Op{OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpMaskedEq}
 )
-
-// capabilities are the Linux capabilities up to 5.9, without the CAP_
-// prefix, in number order.
-var capabilities = []string{
-	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL",
-	"SETGID", "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE",
-	"NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-	"SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
-	"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL",
-	"SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
-	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-}
 
 // errnos are the errno names a policy may use (Linux generic numbers, as on
 // x86_64 and arm64): the classic ones and those a denied call plausibly
@@ -66,13 +55,11 @@ func errnoValue(s string) (uint, bool) {
 // capabilityName is name with the CAP_ prefix, and whether it is a known
 // capability.
 func capabilityName(name string) (string, bool) {
-	short := strings.TrimPrefix(name, "CAP_")
-	for _, c := range capabilities {
-		if c == short {
-			return "CAP_" + c, true
-		}
+	n, ok := linux.CapNumber(name)
+	if !ok {
+		return "", false
 	}
-	return "", false
+	return linux.CapName(n), true
 }
 
 // CapabilityNames is Capabilities with the CAP_ prefix, as OCI and
@@ -112,3 +99,12 @@ func parseID(s string) (uint32, bool) {
 	}
 	return uint32(n), true
 }
+
+// SetsGroups reports whether the policy has a groups key: an empty list
+// then means no supplementary groups, where no key keeps vigil's (or, with
+// user, none).
+func (p *Policy) SetsGroups() bool { return p.pos.has("groups") }
+
+// SetsCapabilities reports whether the policy has a capabilities key: an
+// empty list then means none at all, where no key keeps vigil's.
+func (p *Policy) SetsCapabilities() bool { return p.pos.has("capabilities") }

@@ -5,8 +5,12 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
+
+// Credential is the user, groups and capabilities the app runs with.
+type Credential = linux.Credential
 
 // DefaultGrace is how long remaining processes get between SIGTERM and SIGKILL.
 const DefaultGrace = 10 * time.Second
@@ -24,6 +28,10 @@ type Config struct {
 	Seccomp *seccomp.Filter
 	// Events receives what vigil reports; required with Seccomp.
 	Events events.Sink
+	// Credential is what the app drops to (through the sandbox re-exec):
+	// user, supplementary groups, capabilities kept. The zero value keeps
+	// vigil's own.
+	Credential Credential
 	// Workload and Hostname identify the container in events.
 	Workload, Hostname string
 }

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +25,11 @@ type notifier struct {
 	cfg      *Config
 	log      *zap.Logger
 	done     chan struct{}
+	// ptrace is whether vigil may read any process's memory (it has
+	// CAP_SYS_PTRACE); without it, it reads as the process's owner.
+	ptrace bool
+	// fsWarned is set once WithFSIDs has failed and been logged.
+	fsWarned bool
 }
 
 func startNotifier(listener int, cfg *Config, log *zap.Logger) *notifier {
@@ -31,6 +37,7 @@ func startNotifier(listener int, cfg *Config, log *zap.Logger) *notifier {
 	if err := linux.SetSyncWakeUp(listener); err != nil {
 		log.Debug("seccomp notifications without SYNC_WAKE_UP (kernel before 6.6)", zap.Error(err))
 	}
+	n.ptrace = linux.HasCap(linux.CapSysPtrace)
 	go n.run()
 	return n
 }
@@ -52,6 +59,9 @@ func (n *notifier) wait(limit time.Duration) {
 }
 
 func (n *notifier) run() {
+	// Its own thread: it changes the thread's filesystem ids to read the
+	// memory of apps of other users, and the thread ends with it.
+	runtime.LockOSThread()
 	defer close(n.done)
 	defer syscall.Close(n.listener)
 	for {
@@ -82,8 +92,12 @@ func (n *notifier) run() {
 func (n *notifier) handle(req *linux.SeccompNotif) {
 	out := n.filter.Decide(seccomp.Data(req.Data))
 	name := n.filter.SyscallName(req.Data.Nr)
-	proc := processOf(int(req.Pid))
-	decoded := decode(name, int(req.Pid), req.Data.Args)
+	proc, owner := processOf(int(req.Pid))
+	var decoded map[string]string
+	n.asOwner(owner, func() {
+		proc.Exe = exeOf(int(req.Pid))
+		decoded = decode(name, int(req.Pid), req.Data.Args)
+	})
 	if err := linux.NotifIDValid(n.listener, req.ID); err != nil {
 		proc, decoded = &events.Process{PID: int32(req.Pid)}, nil
 	}
@@ -93,6 +107,23 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 	ev := n.event(req, out, name, proc, decoded)
 	if err := n.cfg.Events.Emit(ev); err != nil {
 		n.log.Warn("emitting an event", zap.Error(err))
+	}
+}
+
+// asOwner runs fn, which reads a process's memory or exe, with the
+// filesystem ids of the process's owner when vigil needs them for ptrace
+// access: the same ids, since it has not CAP_SYS_PTRACE.
+func (n *notifier) asOwner(owner ids, fn func()) {
+	if n.ptrace || owner == (ids{uint32(os.Geteuid()), uint32(os.Getegid())}) {
+		fn()
+		return
+	}
+	if err := linux.WithFSIDs(owner.uid, owner.gid, fn); err != nil {
+		if !n.fsWarned {
+			n.log.Warn("cannot read the arguments and exe of processes of other users", zap.Error(err))
+			n.fsWarned = true
+		}
+		fn() // what can be read without
 	}
 }
 
@@ -164,10 +195,14 @@ func severity(a events.Action) events.Severity {
 	return events.SeverityHigh
 }
 
-// processOf reads what /proc says of pid without needing ptrace access:
-// status and cmdline are readable for any process; exe may not be.
-func processOf(pid int) *events.Process {
+// ids are a process's effective uid and gid.
+type ids struct{ uid, gid uint32 }
+
+// processOf reads what /proc says of pid without needing ptrace access
+// (status and cmdline are readable for any process), and its owner.
+func processOf(pid int) (*events.Process, ids) {
 	p := &events.Process{PID: int32(pid)}
+	var owner ids
 	dir := "/proc/" + strconv.Itoa(pid)
 	if status, err := os.ReadFile(dir + "/status"); err == nil {
 		for _, line := range strings.Split(string(status), "\n") {
@@ -177,23 +212,32 @@ func processOf(pid int) *events.Process {
 				continue
 			}
 			n, _ := strconv.ParseInt(f[0], 10, 64)
+			var eff uint32
+			if len(f) > 1 {
+				e, _ := strconv.ParseUint(f[1], 10, 32)
+				eff = uint32(e)
+			}
 			switch key {
 			case "Tgid":
 				p.PID = int32(n)
 			case "PPid":
 				p.PPID = int32(n)
 			case "Uid":
-				p.UID = uint32(n)
+				p.UID, owner.uid = uint32(n), eff
 			case "Gid":
-				p.GID = uint32(n)
+				p.GID, owner.gid = uint32(n), eff
 			}
 		}
-	}
-	if exe, err := os.Readlink(dir + "/exe"); err == nil {
-		p.Exe = exe
 	}
 	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil && len(cmd) > 0 {
 		p.Argv = strings.Split(strings.TrimSuffix(string(cmd), "\x00"), "\x00")
 	}
-	return p
+	return p, owner
+}
+
+// exeOf is pid's executable, "" when it cannot be read: that needs ptrace
+// access.
+func exeOf(pid int) string {
+	exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	return exe
 }

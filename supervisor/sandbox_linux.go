@@ -20,10 +20,12 @@ const sandboxFd = 3
 // maxProgram is the size of the largest seccomp program.
 const maxProgram = 4096 * 8
 
-// Sandbox is the child side of the re-exec, and becomes the app: it reads
-// the seccomp program from PID 1, sets no_new_privs, loads the filter,
-// hands its listener to PID 1 and execs args with vigil's environment. It
-// returns only if that fails, with the exit code to use; it has printed why.
+// Sandbox is the child side of the re-exec, and becomes the app. args
+// are what spawnSandboxed put after the hidden command: the sandbox reads
+// the seccomp program from PID 1 (when told to), drops privileges, sets
+// no_new_privs, loads the filter, hands its listener to PID 1 and execs the
+// app with vigil's environment. It returns only if that fails, with the
+// exit code to use; it has printed why.
 func Sandbox(args []string) int {
 	err := sandbox(args)
 	fmt.Fprintf(os.Stderr, "vigil: run: %v\n", err)
@@ -31,35 +33,52 @@ func Sandbox(args []string) int {
 }
 
 func sandbox(args []string) error {
-	if len(args) == 0 || args[0] == "" {
-		return ErrNoCommand
+	spec, err := parseSandboxArgs(args)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
 	}
-	path, err := lookPath(args[0])
+	path, err := lookPath(spec.args[0])
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, maxProgram+1)
-	n, err := syscall.Read(sandboxFd, buf)
-	if err != nil {
-		return fmt.Errorf("sandbox: reading the seccomp program from vigil: %w", err)
+	// Capability sets are per thread: the one that drops them must be the
+	// one that calls execve. Never unlocked: this thread ends in execve.
+	runtime.LockOSThread()
+	var prog []bpf.RawInstruction
+	if spec.seccomp {
+		if prog, err = readProgram(); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
 	}
-	prog, err := seccomp.DecodeProgram(buf[:n])
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	// The app must inherit neither the socket nor the listener (which the
-	// kernel creates close-on-exec), even if the profile denies close.
-	if err := linux.SetCloseOnExec(sandboxFd); err != nil {
-		return fmt.Errorf("sandbox: %w", err)
+	if err := linux.Drop(spec.cred); err != nil {
+		return fmt.Errorf("sandbox: dropping privileges: %w", err)
 	}
 	if err := linux.SetNoNewPrivs(); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	// The listener is close-on-exec: the app does not get it.
-	if err := loadAndHandOver(prog); err != nil {
-		return err
+	if spec.seccomp {
+		// The listener is close-on-exec: the app does not get it.
+		if err := loadAndHandOver(prog); err != nil {
+			return err
+		}
 	}
-	return execError(path, syscall.Exec(path, args, os.Environ()))
+	return execError(path, syscall.Exec(path, spec.args, os.Environ()))
+}
+
+// readProgram reads the seccomp program PID 1 sends over the socket. The
+// app must inherit neither the socket nor the listener (which the kernel
+// creates close-on-exec), even if the profile denies close.
+func readProgram() ([]bpf.RawInstruction, error) {
+	buf := make([]byte, maxProgram+1)
+	n, err := syscall.Read(sandboxFd, buf)
+	if err != nil {
+		return nil, fmt.Errorf("reading the seccomp program from vigil: %w", err)
+	}
+	prog, err := seccomp.DecodeProgram(buf[:n])
+	if err != nil {
+		return nil, err
+	}
+	return prog, linux.SetCloseOnExec(sandboxFd)
 }
 
 // loadAndHandOver loads prog on this thread only and hands its listener to
@@ -76,10 +95,10 @@ func sandbox(args []string) error {
 // the filtered thread (a handler's return is a system call). If the
 // hand-over fails, the unfiltered thread ends the process: the filtered one
 // could not.
+// The calling goroutine must be locked to its thread.
 func loadAndHandOver(prog []bpf.RawInstruction) error {
 	debug.SetGCPercent(-1)
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
-	runtime.LockOSThread() // never unlocked: this thread ends in execve
 	var sent atomic.Bool
 	ready := make(chan struct{})
 	go func() {
@@ -113,17 +132,20 @@ func loadAndHandOver(prog []bpf.RawInstruction) error {
 	return nil
 }
 
-// spawnSandboxed starts the app through the sandbox, under filter, and
-// returns its pid and the filter's listener. A listener error with a pid
-// means the sandbox failed after it started: it has said why and exits
-// with the code of its failure, which supervision reports as the app's.
-func spawnSandboxed(args []string, filter *seccomp.Filter) (pid, listener int, err error) {
-	if _, err := lookPath(args[0]); err != nil {
+// spawnSandboxed starts the app through the sandbox, with the privileges
+// of cfg.Credential and under cfg.Seccomp when set, and returns its pid and
+// the filter's listener (-1 without a filter). An error with a pid means
+// the sandbox failed after it started: it has said why and exits with the
+// code of its failure, which supervision reports as the app's.
+func spawnSandboxed(cfg *Config) (pid, listener int, err error) {
+	if _, err := lookPath(cfg.Args[0]); err != nil {
 		return 0, -1, err // said here, in one line, rather than by the sandbox
 	}
-	prog, err := filter.EncodeProgram()
-	if err != nil {
-		return 0, -1, err
+	var prog []byte
+	if cfg.Seccomp != nil {
+		if prog, err = cfg.Seccomp.EncodeProgram(); err != nil {
+			return 0, -1, err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -134,11 +156,14 @@ func spawnSandboxed(args []string, filter *seccomp.Filter) (pid, listener int, e
 		return 0, -1, fmt.Errorf("socketpair: %w", err)
 	}
 	defer syscall.Close(pair[0])
-	argv := append([]string{"vigil", SandboxCommand, "--"}, args...)
-	pid, err = syscall.ForkExec(self, argv, procAttr(uintptr(pair[1])))
+	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, args: cfg.Args}
+	pid, err = syscall.ForkExec(self, spec.argv(), procAttr(uintptr(pair[1])))
 	syscall.Close(pair[1])
 	if err != nil {
 		return 0, -1, fmt.Errorf("starting the sandbox (%s): %w", self, err)
+	}
+	if prog == nil {
+		return pid, -1, nil
 	}
 	if _, err := syscall.Write(pair[0], prog); err != nil {
 		return pid, -1, fmt.Errorf("sending the seccomp program to the sandbox: %w", err)

@@ -49,14 +49,14 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	}
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
-	if cfg.Seccomp == nil {
+	if cfg.Seccomp == nil && cfg.Credential.IsZero() {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			return 0, err
 		}
 		s.logStart()
 		return s.loop(sigs), nil
 	}
-	pid, listener, err := spawnSandboxed(cfg.Args, cfg.Seccomp)
+	pid, listener, err := spawnSandboxed(&cfg)
 	if pid == 0 {
 		return 0, err
 	}
@@ -65,7 +65,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	var n *notifier
 	if err != nil {
 		log.Debug("the sandbox failed before loading the filter", zap.Error(err))
-	} else {
+	} else if listener >= 0 {
 		n = startNotifier(listener, &cfg, log)
 	}
 	code := s.loop(sigs)

@@ -31,21 +31,12 @@ func setupCheck(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 		if strings.HasSuffix(file, ".json") {
 			policy, profile = "", file
 		}
-		f, err := loadFilter(policy, profile)
+		g, err := loadGuard(policy, profile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		if f == nil {
-			fmt.Printf("%s: ok (no seccomp filter)\n", file)
-			return exitOK
-		}
-		fmt.Printf("%s: ok (seccomp filter for %s, %d instructions", file, f.Arch, len(f.Program))
-		if len(f.Unknown) > 0 {
-			// Docker's profile names every architecture's syscalls: normal.
-			fmt.Printf("; %d syscall names unknown on %s skipped", len(f.Unknown), f.Arch)
-		}
-		fmt.Println(")")
+		fmt.Printf("%s: ok (%s)\n", file, strings.Join(g.describe(), "; "))
 		return exitOK
 	}
 }

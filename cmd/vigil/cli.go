@@ -64,7 +64,7 @@ func dispatch(args []string, sigs *signals.Set) int {
 	}
 	name := args[0]
 	if name == supervisor.SandboxCommand {
-		return supervisor.Sandbox(afterDashes(args[1:]))
+		return supervisor.Sandbox(args[1:])
 	}
 	if name == "-h" || name == "--help" {
 		name = "help"
@@ -85,16 +85,6 @@ func dispatch(args []string, sigs *signals.Set) int {
 		return exitError
 	}
 	return main(fs.Args())
-}
-
-// afterDashes returns what follows the first "--" in args.
-func afterDashes(args []string) []string {
-	for i, a := range args {
-		if a == "--" {
-			return args[i+1:]
-		}
-	}
-	return nil
 }
 
 // fail prints vigil's one line about its own error.

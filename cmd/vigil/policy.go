@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,16 +8,14 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/rules"
+	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
 // defaultPolicy is read when present and no --policy is given.
 const defaultPolicy = "/etc/vigil/policy.yaml"
-
-// errNotYet marks policy settings this version parses but cannot apply:
-// vigil refuses them rather than run with less protection than asked.
-var errNotYet = errors.New("not supported yet by this version of vigil")
 
 // policyPath is the policy to read: flag or variable, else the default
 // when it exists, else none.
@@ -32,37 +29,77 @@ func policyPath(given string) string {
 	return ""
 }
 
-// loadFilter compiles the seccomp filter that the policy at policy and the
-// profile (a path or "docker-default", replacing the policy's) ask for; nil
-// when neither asks for one.
-func loadFilter(policy, profile string) (*seccomp.Filter, error) {
-	spec, err := seccompSpec(policy, profile)
-	if err != nil || spec == nil {
-		return nil, err
-	}
-	f, err := seccomp.Compile(spec, "")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", firstOf(policy, profile), err)
-	}
-	return f, nil
+// guard is what the policy and the flags ask vigil to apply to the app.
+type guard struct {
+	// filter is nil when neither the policy nor the flags ask for one.
+	filter *seccomp.Filter
+	cred   supervisor.Credential
 }
 
-func seccompSpec(policy, profile string) (*specs.LinuxSeccomp, error) {
-	if policy == "" {
+// loadGuard reads the policy at policy (none when "") and the profile (a
+// path or "docker-default", replacing the policy's) and compiles what they
+// ask for.
+func loadGuard(policy, profile string) (guard, error) {
+	var g guard
+	var p *rules.Policy
+	if policy != "" {
+		var err error
+		if p, err = rules.Load(policy); err != nil {
+			return g, err
+		}
+		g.cred = credential(p)
+	}
+	spec, err := seccompSpec(p, profile)
+	if err != nil || spec == nil {
+		return g, err
+	}
+	if g.filter, err = seccomp.Compile(spec, ""); err != nil {
+		return g, fmt.Errorf("%s: %w", firstOf(policy, profile), err)
+	}
+	return g, nil
+}
+
+// describe says what g applies, for vigil check.
+func (g guard) describe() []string {
+	var what []string
+	if f := g.filter; f == nil {
+		what = append(what, "no seccomp filter")
+	} else {
+		s := fmt.Sprintf("seccomp filter for %s, %d instructions", f.Arch, len(f.Program))
+		if len(f.Unknown) > 0 {
+			// Docker's profile names every architecture's syscalls: normal.
+			s += fmt.Sprintf(", %d syscall names unknown on %s skipped", len(f.Unknown), f.Arch)
+		}
+		what = append(what, s)
+	}
+	c := g.cred
+	if c.SetUser {
+		what = append(what, fmt.Sprintf("runs as %d:%d", c.UID, c.GID))
+	}
+	if c.SetGroups {
+		what = append(what, fmt.Sprintf("groups %v", c.Groups))
+	}
+	if c.SetCaps {
+		names := make([]string, len(c.Caps))
+		for i, n := range c.Caps {
+			names[i] = linux.CapName(n)
+		}
+		what = append(what, fmt.Sprintf("capabilities %v", names))
+	}
+	return what
+}
+
+// seccompSpec is the filter p (nil for none) and the profile ask for.
+func seccompSpec(p *rules.Policy, profile string) (*specs.LinuxSeccomp, error) {
+	if p == nil {
 		if profile == "" {
 			return nil, nil
 		}
 		return seccomp.Resolve(profile)
 	}
-	p, err := rules.Load(policy)
-	if err != nil {
-		return nil, err
-	}
-	if p.User != "" || len(p.Groups) > 0 || len(p.Capabilities) > 0 {
-		return nil, fmt.Errorf("%s: user, groups and capabilities (the privilege drop): %w", policy, errNotYet)
-	}
 	if profile != "" {
 		if profile != seccomp.DockerDefaultName {
+			var err error
 			if profile, err = filepath.Abs(profile); err != nil {
 				return nil, err
 			}
@@ -73,6 +110,20 @@ func seccompSpec(policy, profile string) (*specs.LinuxSeccomp, error) {
 		p.Seccomp.Profile = profile
 	}
 	return p.SeccompSpec(seccomp.Resolve)
+}
+
+// credential is the privilege drop p asks for; Validate has checked it.
+func credential(p *rules.Policy) supervisor.Credential {
+	var c supervisor.Credential
+	c.UID, c.GID, c.SetUser = p.UserIDs()
+	c.Groups, c.SetGroups = p.Groups, p.SetsGroups()
+	c.SetCaps = p.SetsCapabilities()
+	for _, name := range p.CapabilityNames() {
+		if n, ok := linux.CapNumber(name); ok {
+			c.Caps = append(c.Caps, n)
+		}
+	}
+	return c
 }
 
 func firstOf(s ...string) string {

@@ -40,7 +40,7 @@ func writeFile(t *testing.T, name, content string) string {
 
 func TestCheck(t *testing.T) {
 	good, bad := writeFile(t, "good.yaml", denyMkdirPolicy), writeFile(t, "bad.yaml", badPolicy)
-	dropping := writeFile(t, "drop.yaml", denyMkdirPolicy+"user: \"1000:1000\"\n")
+	dropping := writeFile(t, "drop.yaml", denyMkdirPolicy+"user: \"1000:1000\"\ngroups: [10]\ncapabilities: [NET_BIND_SERVICE]\n")
 	tests := []struct {
 		name       string
 		giveFile   string
@@ -51,7 +51,7 @@ func TestCheck(t *testing.T) {
 		{name: "profile", giveFile: dockerProfile, wantOutput: []string{"ok (seccomp filter"}},
 		{name: "every problem at once", giveFile: bad, wantCode: 1,
 			wantOutput: []string{bad + `:7:15: unknown action "deny"`, bad + `:10:14: unknown errno "EWHAT"`}},
-		{name: "privilege drop refused until supported", giveFile: dropping, wantCode: 1, wantOutput: []string{"not supported yet"}},
+		{name: "privilege drop", giveFile: dropping, wantOutput: []string{"; runs as 1000:1000; groups [10]; capabilities [CAP_NET_BIND_SERVICE])"}},
 		{name: "missing", giveFile: good + ".missing", wantCode: 1, wantOutput: []string{"good.yaml.missing"}},
 	}
 	for _, tt := range tests {

@@ -72,13 +72,17 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 	}
 }
 
-// setupSeccomp compiles the filter the policy and profile ask for into cfg,
-// with the event sink and identity its reports need. Without either it
-// does nothing.
+// setupSeccomp puts the filter and privilege drop that the policy and
+// profile ask for into cfg, with the event sink and identity the filter's
+// reports need.
 func setupSeccomp(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error {
-	var err error
-	if cfg.Seccomp, err = loadFilter(policyPath(opts.policy), opts.seccompProfile); err != nil || cfg.Seccomp == nil {
+	g, err := loadGuard(policyPath(opts.policy), opts.seccompProfile)
+	if err != nil {
 		return err
+	}
+	cfg.Seccomp, cfg.Credential = g.filter, g.cred
+	if cfg.Seccomp == nil {
+		return nil
 	}
 	if len(cfg.Seccomp.Unknown) > 0 {
 		log.Debug("seccomp profile names syscalls this architecture does not have; skipped",

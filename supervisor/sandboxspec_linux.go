@@ -1,0 +1,108 @@
+package supervisor
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/vigilsec/vigil/internal/linux"
+)
+
+// sandboxSpec is what PID 1 tells the sandbox on its command line:
+//
+//	vigil __sandbox [--seccomp] [--user UID:GID] [--groups G,...] [--caps N,...] -- APP [ARG...]
+//
+// --seccomp: read the program from fd 3; --groups and --caps may be empty
+// (no groups, no capabilities); capabilities are numbers.
+type sandboxSpec struct {
+	seccomp bool
+	cred    linux.Credential
+	args    []string
+}
+
+func (s sandboxSpec) argv() []string {
+	argv := []string{"vigil", SandboxCommand}
+	if s.seccomp {
+		argv = append(argv, "--seccomp")
+	}
+	c := s.cred
+	if c.SetUser {
+		argv = append(argv, "--user", fmt.Sprintf("%d:%d", c.UID, c.GID))
+	}
+	if c.SetGroups {
+		argv = append(argv, "--groups", joinInts(c.Groups))
+	}
+	if c.SetCaps {
+		argv = append(argv, "--caps", joinInts(c.Caps))
+	}
+	return append(append(argv, "--"), s.args...)
+}
+
+func parseSandboxArgs(args []string) (sandboxSpec, error) {
+	var s sandboxSpec
+	for len(args) > 0 && args[0] != "--" {
+		flag := args[0]
+		if flag == "--seccomp" {
+			s.seccomp, args = true, args[1:]
+			continue
+		}
+		if len(args) < 2 {
+			return s, fmt.Errorf("flag %s needs a value", flag)
+		}
+		val := args[1]
+		args = args[2:]
+		var err error
+		switch flag {
+		case "--user":
+			s.cred.SetUser = true
+			u, g, _ := strings.Cut(val, ":")
+			if s.cred.UID, err = parseID(u); err == nil {
+				s.cred.GID, err = parseID(g)
+			}
+		case "--groups":
+			s.cred.SetGroups = true
+			s.cred.Groups, err = splitInts(val, parseID)
+		case "--caps":
+			s.cred.SetCaps = true
+			s.cred.Caps, err = splitInts(val, strconv.Atoi)
+		default:
+			err = fmt.Errorf("unknown flag")
+		}
+		if err != nil {
+			return s, fmt.Errorf("%s %q: %w", flag, val, err)
+		}
+	}
+	if len(args) < 2 || args[1] == "" {
+		return s, ErrNoCommand
+	}
+	s.args = args[1:]
+	return s, nil
+}
+
+func parseID(s string) (uint32, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	return uint32(n), err
+}
+
+func joinInts[T uint32 | int](v []T) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func splitInts[T uint32 | int](s string, parse func(string) (T, error)) ([]T, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var v []T
+	for _, f := range strings.Split(s, ",") {
+		n, err := parse(f)
+		if err != nil {
+			return nil, err
+		}
+		v = append(v, n)
+	}
+	return v, nil
+}

@@ -1,0 +1,45 @@
+package supervisor
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/vigilsec/vigil/internal/linux"
+)
+
+func TestSandboxSpecRoundTrip(t *testing.T) {
+	tests := []sandboxSpec{
+		{args: []string{"app"}},
+		{seccomp: true, args: []string{"app", "--", "-x"}},
+		{cred: linux.Credential{SetUser: true, UID: 1000, GID: 4294967294}, args: []string{"/bin/sh", "-c", "id"}},
+		{seccomp: true, cred: linux.Credential{SetGroups: true, SetCaps: true}, args: []string{"app"}},
+		{cred: linux.Credential{SetGroups: true, Groups: []uint32{10, 20}, SetCaps: true, Caps: []int{0, 10, 40}}, args: []string{"app"}},
+	}
+	for _, want := range tests {
+		argv := want.argv()
+		if argv[1] != SandboxCommand {
+			t.Fatalf("argv %q: no %s", argv, SandboxCommand)
+		}
+		got, err := parseSandboxArgs(argv[2:])
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("parse(%q) = %+v, %v; want %+v", argv, got, err, want)
+		}
+	}
+}
+
+func TestSandboxSpecErrors(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"--"},
+		{"--", ""},
+		{"--user", "1000", "--", "app"},
+		{"--user", "x:1", "--", "app"},
+		{"--caps", "1,x", "--", "app"},
+		{"--groups"},
+		{"--what", "1", "--", "app"},
+	} {
+		if got, err := parseSandboxArgs(args); err == nil {
+			t.Errorf("parse(%q) = %+v, want an error", args, got)
+		}
+	}
+}
