@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,13 +24,33 @@ import (
 )
 
 // Environment of the test binary run as the filtered task of
-// BenchmarkAllowedSyscall: how many getppid calls to time, and the
-// programs to install first (files of struct sock_filter, in order, the
-// last one with a notification listener).
+// BenchmarkAllowedSyscall: how many calls to time, of which syscall (the
+// name of an allowedSyscalls entry), and the programs to install first
+// (files of struct sock_filter, in order, the last one with a
+// notification listener).
 const (
 	allowedCallsEnv   = "VIGIL_BENCH_ALLOWED_CALLS"
+	allowedSyscallEnv = "VIGIL_BENCH_ALLOWED_SYSCALL"
 	allowedFiltersEnv = "VIGIL_BENCH_ALLOWED_FILTERS"
 )
+
+// allowedSyscall is one call that Docker's default profile allows.
+type allowedSyscall struct {
+	name string
+	nr   uintptr
+	arg  uintptr // its first argument
+}
+
+var allowedSyscalls = []allowedSyscall{
+	// Allowed whatever its arguments: the kernel's action cache (5.11+)
+	// answers it without running any program, so it measures seccomp's
+	// syscall-entry work, not the programs.
+	{name: "getppid", nr: unix.SYS_GETPPID},
+	// Allowed only for arguments 0x0, 0x8, 0x20000, 0x20008 and
+	// 0xffffffff (a query that changes nothing), so every call runs every
+	// program: the comparison of vigil's program with libseccomp's.
+	{name: "personality", nr: unix.SYS_PERSONALITY, arg: 0xffffffff},
+}
 
 // dockerProfilePath is the profile measured, relative to bench/.
 const dockerProfilePath = "../supervisor/seccomp/profiles/docker-default.json"
@@ -37,7 +58,7 @@ const dockerProfilePath = "../supervisor/seccomp/profiles/docker-default.json"
 // harnessSource is the C program that compiles the profile with libseccomp.
 const harnessSource = "libseccomp/harness.c"
 
-// warmupCalls are untimed getppid calls before the timed ones, which a
+// warmupCalls are untimed calls before the timed ones, which a
 // child times in timeBlocks blocks and reports the median block of (as
 // libseccomp/harness.c does).
 const (
@@ -49,64 +70,66 @@ const (
 type allowedVariant struct {
 	name string
 	// filters lists the programs the Go child installs (vigil's listener
-	// on the last), or, with c, runs the C harness instead.
+	// on the last), or, with c, the rules the C harness loads instead.
 	filters func(p *allowedPrograms) []string
 	c       bool
 }
 
+func noFilters(*allowedPrograms) []string { return nil }
+
 var allowedVariants = []allowedVariant{
-	{name: "none", filters: func(*allowedPrograms) []string { return nil }},
+	{name: "none", filters: noFilters},
 	{name: "vigil", filters: func(p *allowedPrograms) []string { return []string{p.vigil} }},
 	{name: "libseccomp", filters: func(p *allowedPrograms) []string { return []string{p.libseccomp} }},
 	// As under Docker: runc loads Docker's filter before vigil loads its own.
 	{name: "vigil-on-libseccomp", filters: func(p *allowedPrograms) []string { return []string{p.libseccomp, p.vigil} }},
 	// The C harness times its own loop, with libseccomp's seccomp_load:
 	// a cross-check of the Go child's loop and of the exported program.
-	{name: "c-none", c: true},
-	{name: "c-libseccomp", c: true},
+	{name: "c-none", c: true, filters: noFilters},
+	{name: "c-libseccomp", c: true, filters: func(p *allowedPrograms) []string { return []string{p.rules} }},
 }
 
 // BenchmarkAllowedSyscall measures what seccomp costs a system call the
-// profile allows: getppid, timed in a fresh child process (filters stack,
-// and all of them run) with no filter, under vigil's compile of Docker's
-// default profile, under libseccomp's compile of the same profile, and
-// under both stacked. One op is one getppid call; ns/call is the child's
-// own timing (the median of 20 blocks of b.N/20 calls), ns/op the
-// benchmark's (the child's start and exit included).
+// profile allows: getppid and personality, each timed in a fresh child
+// process (filters stack, and all of them run) with no filter, under
+// vigil's compile of Docker's default profile, under libseccomp's compile
+// of the same profile, and under both stacked. One op is one call; ns/call
+// is the child's own timing (the median of 20 blocks of b.N/20 calls),
+// ns/op the benchmark's (the child's start and exit included).
 func BenchmarkAllowedSyscall(b *testing.B) {
-	for _, v := range allowedVariants {
-		b.Run(v.name, func(b *testing.B) {
-			p, err := programsOnce()
-			if err != nil {
-				b.Fatal(err)
+	for _, sc := range allowedSyscalls {
+		b.Run(sc.name, func(b *testing.B) {
+			for _, v := range allowedVariants {
+				b.Run(v.name, func(b *testing.B) {
+					p, err := programsOnce()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if v.name != "none" && v.name != "vigil" && p.skip != "" {
+						b.Skip(p.skip)
+					}
+					b.ReportMetric(timeAllowedCalls(b, sc, v, p), "ns/call")
+				})
 			}
-			var argv []string
-			want := 0
-			switch {
-			case v.name != "none" && v.name != "vigil" && p.skip != "":
-				b.Skip(p.skip)
-			case v.name == "c-none":
-				argv = []string{p.harness, "time", strconv.Itoa(b.N)}
-			case v.c:
-				argv, want = []string{p.harness, "time", strconv.Itoa(b.N), p.rules}, 1
-			default:
-				argv, want = []string{os.Args[0], "-test.run=^$", "-test.bench=^$"}, len(v.filters(p))
-			}
-			ns := timeAllowedCalls(b, v, p, argv, want)
-			b.ReportMetric(ns, "ns/call")
 		})
 	}
 }
 
-// timeAllowedCalls runs one child and returns its ns per getppid call,
-// after checking that it ran under want seccomp filters.
-func timeAllowedCalls(b *testing.B, v allowedVariant, p *allowedPrograms, argv []string, want int) float64 {
+// timeAllowedCalls runs one child and returns its ns per call of sc, after
+// checking that it ran under as many seccomp filters as v lists.
+func timeAllowedCalls(b *testing.B, sc allowedSyscall, v allowedVariant, p *allowedPrograms) float64 {
 	b.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	if !v.c {
-		files := v.filters(p)
+	files := v.filters(p)
+	calls := strconv.Itoa(b.N)
+	var cmd *exec.Cmd
+	if v.c {
+		args := []string{"time", calls, strconv.FormatUint(uint64(sc.nr), 10), strconv.FormatUint(uint64(sc.arg), 10)}
+		cmd = exec.Command(p.harness, append(args, files...)...)
+	} else {
+		cmd = exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 		cmd.Env = append(os.Environ(),
-			allowedCallsEnv+"="+strconv.Itoa(b.N),
+			allowedCallsEnv+"="+calls,
+			allowedSyscallEnv+"="+sc.name,
 			allowedFiltersEnv+"="+strings.Join(files, string(os.PathListSeparator)))
 	}
 	var stderr bytes.Buffer
@@ -120,8 +143,8 @@ func timeAllowedCalls(b *testing.B, v allowedVariant, p *allowedPrograms, argv [
 	if _, err := fmt.Sscan(string(out), &ns, &filters); err != nil {
 		b.Fatalf("%s child printed %q: %v", v.name, out, err)
 	}
-	if filters != want {
-		b.Fatalf("%s child ran under %d seccomp filters, want %d", v.name, filters, want)
+	if filters != len(files) {
+		b.Fatalf("%s child ran under %d seccomp filters, want %d", v.name, filters, len(files))
 	}
 	return ns
 }
@@ -283,27 +306,54 @@ func repeatsIndex(args []specs.LinuxSeccompArg) bool {
 
 // allowedChild is the filtered task: it installs the programs named in
 // allowedFiltersEnv, in order (the last one as vigil does, with a
-// listener it closes: getppid is allowed and never notifies), times calls
-// getppid calls and prints ns per call and its Seccomp_filters.
+// listener it closes: the syscall is allowed and never notifies), times
+// calls calls of the syscall named in allowedSyscallEnv and prints ns per
+// call and its Seccomp_filters.
 func allowedChild(calls int) int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
+	name := os.Getenv(allowedSyscallEnv)
+	i := slices.IndexFunc(allowedSyscalls, func(sc allowedSyscall) bool { return sc.name == name })
+	if i < 0 {
+		return fail(fmt.Errorf("%s=%q: not one of allowedSyscalls", allowedSyscallEnv, name))
+	}
+	sc := allowedSyscalls[i]
 	var files []string
 	if s := os.Getenv(allowedFiltersEnv); s != "" {
 		files = filepath.SplitList(s)
 	}
+	if err := installFilters(files); err != nil {
+		return fail(err)
+	}
+	// A denied call (ENOSYS: nobody holds the listener) would time the
+	// wrong path.
+	if _, _, errno := unix.RawSyscall(sc.nr, sc.arg, 0, 0); errno != 0 {
+		return fail(fmt.Errorf("%s(%#x): %w", sc.name, sc.arg, errno))
+	}
+	ns := timeCalls(sc, calls)
+	filters, err := seccompFilters()
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Printf("%.3f %d\n", ns, filters)
+	return 0
+}
+
+// installFilters installs the programs in files, in order, the last one
+// with a listener it closes.
+func installFilters(files []string) error {
 	if len(files) > 0 {
 		if err := linux.SetNoNewPrivs(); err != nil {
-			return fail(err)
+			return err
 		}
 	}
 	for i, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		prog, err := seccomp.DecodeProgram(b)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		if i < len(files)-1 {
 			err = installPlain(prog)
@@ -313,29 +363,30 @@ func allowedChild(calls int) int {
 			unix.Close(listener)
 		}
 		if err != nil {
-			return fail(fmt.Errorf("%s: %w", file, err))
+			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
+	return nil
+}
+
+// timeCalls makes warmupCalls untimed calls of sc, then calls timed ones
+// in timeBlocks blocks, and returns ns per call in the median block: the
+// median shrugs off what other tasks of a shared machine take from a few
+// blocks.
+func timeCalls(sc allowedSyscall, calls int) float64 {
 	for range warmupCalls {
-		unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		unix.RawSyscall(sc.nr, sc.arg, 0, 0)
 	}
-	// The median of timeBlocks blocks shrugs off what other tasks of a
-	// shared machine take from a few of them.
 	blocks := min(timeBlocks, calls)
 	perBlock := make([]time.Duration, blocks)
 	for i := range perBlock {
 		start := time.Now()
 		for range calls / blocks {
-			unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+			unix.RawSyscall(sc.nr, sc.arg, 0, 0)
 		}
 		perBlock[i] = time.Since(start)
 	}
-	filters, err := seccompFilters()
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Printf("%.3f %d\n", float64(median(perBlock).Nanoseconds())/float64(calls/blocks), filters)
-	return 0
+	return float64(median(perBlock).Nanoseconds()) / float64(calls/blocks)
 }
 
 // installPlain loads a filter without a listener (a chain has at most one)

@@ -10,9 +10,11 @@
 //   - BenchmarkBinarySize: the size of the static, stripped vigil binary.
 //
 // And seccomp: BenchmarkNotify, the round trip of a notified system call;
-// BenchmarkAllowedSyscall, the cost of an allowed one (getppid) with no
-// filter, under vigil's compile of Docker's default profile and under
-// libseccomp's (libseccomp/harness.c, built at run time).
+// BenchmarkAllowedSyscall, the cost of an allowed one with no filter,
+// under vigil's compile of Docker's default profile and under libseccomp's
+// (libseccomp/harness.c, built at run time): getppid, which the kernel's
+// action cache answers, and personality, whose argument makes every
+// program run.
 //
 // The benchmarks only report; the targets are judged by run.sh, because a
 // shared machine is too noisy for timing assertions. See README.md.

@@ -5,10 +5,12 @@
  *
  *   harness export RULES       writes to stdout the BPF program libseccomp
  *                              compiles from RULES (seccomp_export_bpf)
- *   harness time CALLS [RULES] loads RULES with seccomp_load (none without
- *                              RULES), times CALLS getppid calls in 20
- *                              blocks and prints "<ns per call in the
- *                              median block> <Seccomp_filters>"
+ *   harness time CALLS NR ARG [RULES]
+ *                              loads RULES with seccomp_load (none without
+ *                              RULES), checks that syscall NR with first
+ *                              argument ARG succeeds, times CALLS calls of
+ *                              it in 20 blocks and prints "<ns per call in
+ *                              the median block> <Seccomp_filters>"
  *
  * RULES is the profile as the Go benchmark resolved it, one line each:
  *
@@ -27,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,25 +188,30 @@ int main(int argc, char **argv)
 		seccomp_release(ctx);
 		return 0;
 	}
-	if ((argc == 3 || argc == 4) && strcmp(argv[1], "time") == 0) {
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "time") == 0) {
 		long calls = strtol(argv[2], NULL, 10);
+		long nr = strtol(argv[3], NULL, 10);
+		unsigned long arg = strtoul(argv[4], NULL, 10);
 		if (calls <= 0)
 			die("not a number of calls", argv[2]);
-		if (argc == 4) {
-			scmp_filter_ctx ctx = load_rules(argv[3]);
+		if (argc == 6) {
+			scmp_filter_ctx ctx = load_rules(argv[5]);
 			int rc = seccomp_load(ctx);
 			if (rc != 0)
 				die("seccomp_load", strerror(-rc));
 			seccomp_release(ctx);
 		}
+		/* A denied call (EPERM) would time the wrong path. */
+		if (syscall(nr, arg) == -1)
+			die(argv[3], strerror(errno));
 		for (long i = 0; i < WARMUP_CALLS; i++)
-			syscall(SYS_getppid);
+			syscall(nr, arg);
 		long blocks = calls < TIME_BLOCKS ? calls : TIME_BLOCKS, per = calls / blocks;
 		double took[TIME_BLOCKS];
 		for (long b = 0; b < blocks; b++) {
 			double start = now_ns();
 			for (long i = 0; i < per; i++)
-				syscall(SYS_getppid);
+				syscall(nr, arg);
 			took[b] = now_ns() - start;
 		}
 		qsort(took, (size_t)blocks, sizeof(took[0]), by_value);
@@ -213,6 +219,6 @@ int main(int argc, char **argv)
 		printf("%.3f %d\n", mid / (double)per, filters());
 		return 0;
 	}
-	fprintf(stderr, "usage: harness export RULES | harness time CALLS [RULES]\n");
+	fprintf(stderr, "usage: harness export RULES | harness time CALLS NR ARG [RULES]\n");
 	return 2;
 }
