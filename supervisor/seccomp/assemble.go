@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"fmt"
+	"slices"
 
 	sbpf "github.com/elastic/go-seccomp-bpf"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -18,20 +19,104 @@ const (
 // maxInstructions is the kernel's BPF_MAXINSNS for classic BPF.
 const maxInstructions = 4096
 
-// assemble emits the notify-variant program: an architecture prologue, each
-// rule in order (first match wins, as in Decide), the default return.
-// Conditional jumps stay within a few instructions; longer distances use
-// "ja", whose offset is 32 bits, so no program is too long to jump across.
+// assemble emits the notify-variant program: an architecture prologue,
+// then a binary search on the syscall number over intervals of numbers that
+// share one handler, each handler either a return or, for a syscall whose
+// rules check arguments and do not all return the same, that syscall's
+// rules in order (first match wins, as in Decide) and the default return.
+//
+// A program runs for every call the kernel's constant-action cache does not
+// answer, those whose rules check arguments: the search reaches any
+// syscall's rules in about log2(intervals) jumps, where a list of rules
+// would run one comparison per rule before it (what libseccomp emits).
+// Conditional jumps reach at most 255 instructions; the search uses "ja",
+// whose offset is 32 bits, to jump over longer subtrees, so no program is
+// too long to jump across.
 func (f *Filter) assemble() ([]bpf.Instruction, error) {
-	prog := f.prologue()
-	for _, r := range f.rules {
-		prog = append(prog, emitRule(r)...)
-	}
-	prog = append(prog, retOf(f.def))
+	prog := append(f.prologue(), f.search(f.intervals())...)
 	if len(prog) > maxInstructions {
 		return nil, fmt.Errorf("BPF program has %d instructions, the kernel takes at most %d", len(prog), maxInstructions)
 	}
 	return prog, nil
+}
+
+// interval is syscall numbers from start up to the next interval's start,
+// and the code that handles them.
+type interval struct {
+	start uint32
+	code  []bpf.Instruction
+}
+
+// intervals partitions every syscall number, in order, into intervals of
+// one handler each, merging neighbours with the same single return.
+func (f *Filter) intervals() []interval {
+	nrs := make([]uint32, 0, len(f.byNr))
+	for nr := range f.byNr {
+		nrs = append(nrs, nr)
+	}
+	slices.Sort(nrs)
+	def := []bpf.Instruction{retOf(f.def)}
+	ivs := []interval{{start: 0, code: def}}
+	add := func(start uint32, code []bpf.Instruction) {
+		if ivs[len(ivs)-1].start == start {
+			ivs = ivs[:len(ivs)-1] // a default in the place of nr's handler
+		}
+		if n := len(ivs); n > 0 && len(code) == 1 && slices.Equal(ivs[n-1].code, code) {
+			return // the same return: the interval grows
+		}
+		ivs = append(ivs, interval{start: start, code: code})
+	}
+	for _, nr := range nrs {
+		add(nr, f.handler(nr))
+		if nr != ^uint32(0) {
+			add(nr+1, def)
+		}
+	}
+	return ivs
+}
+
+// handler is the code for syscall nr: its rules in order, then the default.
+// Rules after an unconditional one are unreachable and left out; a handler
+// whose every return is the same is that one return.
+func (f *Filter) handler(nr uint32) []bpf.Instruction {
+	var code []bpf.Instruction
+	rets := map[bpf.RetConstant]bool{}
+	final := retOf(f.def)
+	for _, i := range f.byNr[nr] {
+		r := f.rules[i]
+		if r.alts == nil {
+			final = retOf(r.out)
+			break
+		}
+		rets[retOf(r.out)] = true
+		for _, conds := range r.alts {
+			code = append(code, emitAlt(conds, retOf(r.out))...)
+		}
+	}
+	if len(rets) == 0 || (len(rets) == 1 && rets[final]) {
+		return []bpf.Instruction{final}
+	}
+	return append(code, final)
+}
+
+// search emits a binary search of the syscall number (in A) over ivs,
+// which start at 0 and are in order; each subtree ends in returns.
+func (f *Filter) search(ivs []interval) []bpf.Instruction {
+	if len(ivs) == 1 {
+		return ivs[0].code
+	}
+	mid := len(ivs) / 2
+	left, right := f.search(ivs[:mid]), f.search(ivs[mid:])
+	var head []bpf.Instruction
+	if len(left) <= 255 {
+		head = []bpf.Instruction{bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: ivs[mid].start, SkipTrue: uint8(len(left))}}
+	} else {
+		head = []bpf.Instruction{
+			bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: ivs[mid].start, SkipFalse: 1},
+			bpf.Jump{Skip: uint32(len(left))},
+		}
+	}
+	return append(append(head, left...), right...)
 }
 
 func retOf(o Outcome) bpf.RetConstant {
@@ -54,7 +139,7 @@ func (f *Filter) prologue() []bpf.Instruction {
 		bpf.LoadAbsolute{Off: offsetArch, Size: 4},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: f.auditArch, SkipTrue: 1},
 		notify,
-		loadNr,
+		bpf.LoadAbsolute{Off: offsetNr, Size: 4},
 	}
 	if f.x32 {
 		p = append(p,
@@ -62,33 +147,6 @@ func (f *Filter) prologue() []bpf.Instruction {
 			notify)
 	}
 	return p
-}
-
-var loadNr = bpf.LoadAbsolute{Off: offsetNr, Size: 4}
-
-// emitRule expects the syscall number in A and leaves it there.
-//
-//	unconditional:  jeq nr ? next : +1;  ret
-//	conditional:    jeq nr ? next : +1;  ja end;  alt…;  end: ld nr
-//
-// Each alternative returns when all its conditions hold and falls through to
-// the next when one fails; argument loads clobber A, hence the reload.
-func emitRule(r rule) []bpf.Instruction {
-	if r.alts == nil {
-		return []bpf.Instruction{
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: r.nr, SkipFalse: 1},
-			retOf(r.out),
-		}
-	}
-	var alts []bpf.Instruction
-	for _, conds := range r.alts {
-		alts = append(alts, emitAlt(conds, retOf(r.out))...)
-	}
-	head := []bpf.Instruction{
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: r.nr, SkipTrue: 1},
-		bpf.Jump{Skip: uint32(len(alts))},
-	}
-	return append(append(head, alts...), loadNr)
 }
 
 // emitAlt emits conditions that must all hold, then ret. Each condition ends

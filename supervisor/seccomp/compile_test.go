@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elastic/go-seccomp-bpf/arch"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 )
@@ -106,6 +107,29 @@ func TestCompileAgreement(t *testing.T) {
 	for _, a := range []string{"amd64", "arm64", "386", "arm"} {
 		t.Run(a, func(t *testing.T) { agree(t, compile(t, opsProfile(), a), 20000) })
 	}
+}
+
+// TestCompileLongJumps compiles a profile whose every syscall checks an
+// argument with outcomes that differ from the default: the search tree's
+// subtrees outgrow a conditional jump's 255 instructions.
+func TestCompileLongJumps(t *testing.T) {
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	for nr := range 300 {
+		name, ok := arch.X86_64.SyscallNumbers[nr]
+		if !ok {
+			continue
+		}
+		s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{
+			Names:  []string{name},
+			Action: []specs.LinuxSeccompAction{specs.ActErrno, specs.ActLog, specs.ActKillProcess}[nr%3],
+			Args:   []specs.LinuxSeccompArg{{Index: uint(nr % 6), Value: uint64(nr) << (nr % 40), Op: specs.OpEqualTo}},
+		})
+	}
+	f := compile(t, s, "amd64")
+	if !slices.ContainsFunc(f.Program, func(i bpf.Instruction) bool { _, ok := i.(bpf.Jump); return ok }) {
+		t.Fatalf("no long jump in a program of %d instructions", len(f.Program))
+	}
+	agree(t, f, 20000)
 }
 
 func TestCompileDefaultAllow(t *testing.T) {
@@ -246,7 +270,7 @@ func sample(rng *rand.Rand, f *Filter) Data {
 	var values []uint64
 	if len(f.rules) > 0 && rng.IntN(4) != 0 {
 		r := f.rules[rng.IntN(len(f.rules))]
-		d.Nr = int32(r.nr)
+		d.Nr = int32(r.nr) + int32(rng.IntN(5)/4) - int32(rng.IntN(5)/4) // now and then a neighbour
 		values = ruleValues(r)
 	}
 	for i := range d.Args {
