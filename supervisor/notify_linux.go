@@ -30,10 +30,14 @@ type notifier struct {
 	ptrace bool
 	// fsWarned is set once WithFSIDs has failed and been logged.
 	fsWarned bool
+	// sandbox is PID 1's end of the socket to the sandbox until it hangs
+	// up, which it does when the sandbox execs the app (the sandbox's end
+	// is close-on-exec); -1 after.
+	sandbox int
 }
 
-func startNotifier(listener int, cfg *Config, log *zap.Logger) *notifier {
-	n := &notifier{listener: listener, filter: cfg.Seccomp, cfg: cfg, log: log, done: make(chan struct{})}
+func startNotifier(listener, sandbox int, cfg *Config, log *zap.Logger) *notifier {
+	n := &notifier{listener: listener, sandbox: sandbox, filter: cfg.Seccomp, cfg: cfg, log: log, done: make(chan struct{})}
 	if err := linux.SetSyncWakeUp(listener); err != nil {
 		log.Debug("seccomp notifications without SYNC_WAKE_UP (kernel before 6.6)", zap.Error(err))
 	}
@@ -64,6 +68,11 @@ func (n *notifier) run() {
 	runtime.LockOSThread()
 	defer close(n.done)
 	defer syscall.Close(n.listener)
+	defer func() {
+		if n.sandbox >= 0 {
+			syscall.Close(n.sandbox)
+		}
+	}()
 	for {
 		ready, err := linux.WaitReadable(n.listener)
 		if err != nil {
@@ -90,6 +99,13 @@ func (n *notifier) run() {
 // another process that reused the pid, and only the raw call is reported.
 // The event is built after the answer: the app waits only for the reads.
 func (n *notifier) handle(req *linux.SeccompNotif) {
+	if n.sandbox >= 0 && !n.appStarted() {
+		// The sandbox's own calls between loading the filter and exec.
+		if err := linux.NotifSend(n.listener, &linux.SeccompNotifResp{ID: req.ID, Flags: linux.SeccompContinue}); err != nil && !errors.Is(err, syscall.ENOENT) {
+			n.log.Warn("answering a call of the sandbox", zap.Error(err))
+		}
+		return
+	}
 	out := n.filter.Decide(seccomp.Data(req.Data))
 	name := n.filter.SyscallName(req.Data.Nr)
 	proc, owner := processOf(int(req.Pid))
@@ -108,6 +124,24 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 	if err := n.cfg.Events.Emit(ev); err != nil {
 		n.log.Warn("emitting an event", zap.Error(err))
 	}
+}
+
+// appStarted reports whether the sandbox has exec'd the app (or died), and
+// closes the socket to it once it has. Only the sandbox's filtered thread
+// is under the filter until then, and the kernel closes the sandbox's end
+// of the socket during execve, before the app runs a single instruction: a
+// notification that arrives while the socket is still open is the
+// sandbox's, one that arrives after may be the app's.
+func (n *notifier) appStarted() bool {
+	if n.sandbox < 0 {
+		return true
+	}
+	if !linux.HungUp(n.sandbox) {
+		return false
+	}
+	syscall.Close(n.sandbox)
+	n.sandbox = -1
+	return true
 }
 
 // asOwner runs fn, which reads a process's memory or exe, with the

@@ -41,15 +41,17 @@ func sandbox(args []string) error {
 	if err != nil {
 		return err
 	}
+	var h *handover
+	if spec.seccomp {
+		prog, err := readProgram()
+		if err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		h = startHandover(prog) // before this thread is locked: see startHandover
+	}
 	// Capability sets are per thread: the one that drops them must be the
 	// one that calls execve. Never unlocked: this thread ends in execve.
 	runtime.LockOSThread()
-	var prog []bpf.RawInstruction
-	if spec.seccomp {
-		if prog, err = readProgram(); err != nil {
-			return fmt.Errorf("sandbox: %w", err)
-		}
-	}
 	if err := linux.Drop(spec.cred); err != nil {
 		return fmt.Errorf("sandbox: dropping privileges: %w", err)
 	}
@@ -58,7 +60,7 @@ func sandbox(args []string) error {
 	}
 	if spec.seccomp {
 		// The listener is close-on-exec: the app does not get it.
-		if err := loadAndHandOver(prog); err != nil {
+		if err := h.load(); err != nil {
 			return err
 		}
 	}
@@ -81,50 +83,68 @@ func readProgram() ([]bpf.RawInstruction, error) {
 	return prog, linux.SetCloseOnExec(sandboxFd)
 }
 
-// loadAndHandOver loads prog on this thread only and hands its listener to
-// PID 1 from another thread, which stays unfiltered (see
-// linux.InstallThreadNotifyProgram): until PID 1 holds the listener, any
-// system call of the filtered thread that the filter reports would wait for
-// an answer nobody can give yet. So between loading and hand-over the
-// filtered thread should make no system call at all, and the other thread
-// finds the listener in /proc/self/fd rather than being told, spinning for
-// the few microseconds it takes (if a call of the filtered thread is held
-// anyway, it is answered once the listener is handed over), with garbage
-// collection off (its stop-the-world would wait on a stuck thread), at
-// least two Ps, so neither needs the other's P, and every signal blocked on
-// the filtered thread (a handler's return is a system call). If the
-// hand-over fails, the unfiltered thread ends the process: the filtered one
-// could not.
-// The calling goroutine must be locked to its thread.
-func loadAndHandOver(prog []bpf.RawInstruction) error {
+// handover loads the filter on the calling thread only and hands its
+// listener to PID 1 from another thread, which stays unfiltered (see
+// linux.InstallThreadNotifyProgram): until PID 1 holds the listener, a
+// system call of the filtered thread that the filter reports waits for an
+// answer, and PID 1 answers the sandbox's own calls (those before the app's
+// execve) by letting them run, unreported. So the filtered thread makes no
+// system call between loading and storing the listener (the kernel returns
+// it straight into memory that the other thread watches), and then sleeps
+// until the listener is sent. Nothing it could be held in may hold what the
+// sending thread needs: its signals are blocked (a handler would run Go
+// code), garbage collection is off (a stop-the-world would wait for it),
+// there are at least two Ps, and its stack is grown beforehand (growing it
+// takes the runtime's locks). If the hand-over fails, the unfiltered thread
+// ends the process.
+type handover struct {
+	prog     []bpf.RawInstruction
+	start    uint32       // 1 just before the filter is loaded
+	listener atomic.Int32 // -1 until the filter is loaded
+	sent     uint32       // 1 once PID 1 has the listener
+}
+
+// startHandover starts the thread that will hand prog's listener over. The
+// caller must not be locked to its thread yet: a locked goroutine's new
+// threads are made through the runtime's template thread, two wake-ups that
+// cost milliseconds on a busy machine. The thread sleeps in the kernel
+// until load is about to load the filter, and only then watches for the
+// listener.
+func startHandover(prog []bpf.RawInstruction) *handover {
 	debug.SetGCPercent(-1)
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
-	var sent atomic.Bool
-	ready := make(chan struct{})
+	h := &handover{prog: prog}
+	h.listener.Store(-1)
 	go func() {
-		runtime.LockOSThread()
-		close(ready)
-		// Found, not told: the filtered thread may be held in a call
-		// already, even before it could say which fd it got.
-		listener := linux.FindListener()
-		for ; listener < 0; listener = linux.FindListener() {
+		runtime.LockOSThread() // never unlocked: the process ends in execve
+		linux.WaitWord(&h.start, 0)
+		fd := h.listener.Load()
+		for ; fd < 0; fd = h.listener.Load() {
 		}
-		if err := linux.SendFd(sandboxFd, listener); err != nil {
+		if err := linux.SendFd(sandboxFd, int(fd)); err != nil {
 			fmt.Fprintf(os.Stderr, "vigil: run: sandbox: handing the listener to vigil: %v\n", err)
 			os.Exit(125)
 		}
-		sent.Store(true)
+		atomic.StoreUint32(&h.sent, 1)
+		linux.WakeWord(&h.sent)
 	}()
-	<-ready
+	return h
+}
+
+// load loads the program on the calling thread, which must be locked to
+// it, and returns once PID 1 has its listener.
+func (h *handover) load() error {
 	restore, err := linux.BlockThreadSignals()
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	if _, err := linux.InstallThreadNotifyProgram(prog); err != nil {
+	growStack()
+	atomic.StoreUint32(&h.start, 1)
+	linux.WakeWord(&h.start)
+	if err := linux.InstallThreadNotifyProgram(h.prog, &h.listener); err != nil {
 		return fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
 	}
-	for !sent.Load() {
-	}
+	linux.WaitWord(&h.sent, 0)
 	// The mask would pass to the app through execve: give back vigil's.
 	if err := restore(); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -132,45 +152,58 @@ func loadAndHandOver(prog []bpf.RawInstruction) error {
 	return nil
 }
 
+// growStack makes the goroutine's stack big enough for what follows it in
+// loadAndHandOver; with garbage collection off it never shrinks back.
+//
+//go:noinline
+func growStack() {
+	var pad [64 << 10]byte
+	pad[stackSink] = 1
+	stackSink = pad[len(pad)-1-int(stackSink)]
+}
+
+// stackSink keeps growStack's frame from being optimised away.
+var stackSink byte
+
 // spawnSandboxed starts the app through the sandbox, with the privileges
-// of cfg.Credential and under cfg.Seccomp when set, and returns its pid and
-// the filter's listener (-1 without a filter). An error with a pid means
-// the sandbox failed after it started: it has said why and exits with the
-// code of its failure, which supervision reports as the app's.
-func spawnSandboxed(cfg *Config) (pid, listener int, err error) {
+// of cfg.Credential and under cfg.Seccomp when set, and returns its pid,
+// the filter's listener (-1 without a filter) and PID 1's end of the socket
+// to the sandbox (-1 without a filter), which hangs up when the sandbox
+// execs the app. An error with a pid means the sandbox failed after it
+// started: it has said why and exits with the code of its failure, which
+// supervision reports as the app's.
+func spawnSandboxed(cfg *Config) (pid, listener, conn int, err error) {
 	if _, err := lookPath(cfg.Args[0]); err != nil {
-		return 0, -1, err // said here, in one line, rather than by the sandbox
+		return 0, -1, -1, err // said here, in one line, rather than by the sandbox
 	}
 	var prog []byte
 	if cfg.Seccomp != nil {
 		if prog, err = cfg.Seccomp.EncodeProgram(); err != nil {
-			return 0, -1, err
+			return 0, -1, -1, err
 		}
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return 0, -1, fmt.Errorf("finding vigil's own binary to re-execute: %w", err)
+		return 0, -1, -1, fmt.Errorf("finding vigil's own binary to re-execute: %w", err)
 	}
 	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, -1, fmt.Errorf("socketpair: %w", err)
+		return 0, -1, -1, fmt.Errorf("socketpair: %w", err)
 	}
-	defer syscall.Close(pair[0])
 	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, args: cfg.Args}
 	pid, err = syscall.ForkExec(self, spec.argv(), procAttr(uintptr(pair[1])))
 	syscall.Close(pair[1])
-	if err != nil {
-		return 0, -1, fmt.Errorf("starting the sandbox (%s): %w", self, err)
+	if err == nil && prog != nil {
+		if _, err = syscall.Write(pair[0], prog); err != nil {
+			err = fmt.Errorf("sending the seccomp program to the sandbox: %w", err)
+		} else if listener, err = linux.RecvFd(pair[0]); err != nil {
+			err = fmt.Errorf("receiving the seccomp listener from the sandbox: %w", err)
+		} else {
+			return pid, listener, pair[0], nil
+		}
+	} else if err != nil {
+		err = fmt.Errorf("starting the sandbox (%s): %w", self, err)
 	}
-	if prog == nil {
-		return pid, -1, nil
-	}
-	if _, err := syscall.Write(pair[0], prog); err != nil {
-		return pid, -1, fmt.Errorf("sending the seccomp program to the sandbox: %w", err)
-	}
-	listener, err = linux.RecvFd(pair[0])
-	if err != nil {
-		return pid, -1, fmt.Errorf("receiving the seccomp listener from the sandbox: %w", err)
-	}
-	return pid, listener, nil
+	syscall.Close(pair[0])
+	return pid, -1, -1, err
 }

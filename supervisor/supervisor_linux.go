@@ -56,7 +56,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 		s.logStart()
 		return s.loop(sigs), nil
 	}
-	pid, listener, err := spawnSandboxed(&cfg)
+	pid, listener, conn, err := spawnSandboxed(&cfg)
 	if pid == 0 {
 		return 0, err
 	}
@@ -66,7 +66,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if err != nil {
 		log.Debug("the sandbox failed before loading the filter", zap.Error(err))
 	} else if listener >= 0 {
-		n = startNotifier(listener, &cfg, log)
+		n = startNotifier(listener, conn, &cfg, log)
 	}
 	code := s.loop(sigs)
 	n.wait(notifierDrain)

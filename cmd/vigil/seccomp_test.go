@@ -135,3 +135,40 @@ func TestSeccompProfileErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxOwnCallsUnreported: the calls the sandbox makes between
+// loading the filter and running the app (it sleeps in futex until PID 1
+// has the listener, restores its signal mask, execs the app) are vigil's,
+// not the app's: they run whatever the profile says and are not reported.
+// A profile that denies all of them still starts the app, and denies them
+// to the app.
+func TestSandboxOwnCallsUnreported(t *testing.T) {
+	profile := writeFile(t, "deny.json", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["futex", "rt_sigprocmask", "execve", "sendmsg"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			code, stdout, stderr := runVigil(t, m, nil, "run", "--log-level=warn", "--seccomp-profile", profile,
+				"--", "/bin/sh", "-c", "echo started; /bin/true 2>/dev/null || echo denied")
+			if code != 0 || stdout != "started\ndenied\n" {
+				t.Fatalf("exit %d, stdout %q; want 0 and %q; stderr:\n%s", code, stdout, "started\ndenied\n", stderr)
+			}
+			var execs int
+			for _, ev := range syscallEvents(t, stderr) {
+				d, err := ev.Syscall()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ev.Process.Exe == vigilBin || slices.Contains(ev.Process.Argv, "__sandbox") {
+					t.Errorf("a call of the sandbox reported: %s by %+v", d.Name, ev.Process)
+				}
+				if d.Name == "execve" {
+					execs++
+				}
+			}
+			// The shell's child execs /bin/true: denied and reported.
+			if execs != 1 {
+				t.Errorf("%d execve events, want 1 (the shell's); stderr:\n%s", execs, stderr)
+			}
+		})
+	}
+}

@@ -3,7 +3,9 @@ package linux
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -80,6 +82,14 @@ func WaitReadable(fd int) (bool, error) {
 	return fds[0].Revents&unix.POLLIN != 0, nil
 }
 
+// HungUp reports, without waiting, whether the peer of socket fd has closed
+// its end.
+func HungUp(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+	err := retry(func() error { _, e := unix.Poll(fds, 0); return e })
+	return err != nil || fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR|unix.POLLNVAL) != 0
+}
+
 // ReadMemory reads len(buf) bytes of pid's memory at addr, through
 // /proc/PID/mem, and returns how many it could. It needs ptrace access to
 // pid (the same uid, or CAP_SYS_PTRACE): a seccomp listener reads the
@@ -118,4 +128,25 @@ func BlockThreadSignals() (restore func() error, err error) {
 		}
 		return nil
 	}, nil
+}
+
+// futex operations (linux/futex.h): x/sys/unix does not define them.
+const (
+	futexWait        = 0
+	futexWake        = 1
+	futexPrivateFlag = 128
+)
+
+// WaitWord blocks the calling thread, without telling the Go scheduler
+// (its P stays taken: use it on a locked goroutine with a P to spare),
+// until *addr is no longer val. WakeWord wakes it after *addr has changed.
+func WaitWord(addr *uint32, val uint32) {
+	for atomic.LoadUint32(addr) == val {
+		unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWait|futexPrivateFlag, uintptr(val), 0, 0, 0)
+	}
+}
+
+// WakeWord wakes the threads waiting in WaitWord on addr.
+func WakeWord(addr *uint32) {
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWake|futexPrivateFlag, 1<<30, 0, 0, 0)
 }
