@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/prestart"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
@@ -32,6 +33,10 @@ type Config struct {
 	// user, supplementary groups, capabilities kept. The zero value keeps
 	// vigil's own.
 	Credential Credential
+	// Sandbox, when set, is a sandbox started early (package prestart):
+	// the app starts through it even when it has nothing to apply. Run
+	// takes it over; if Run is not called, Abort it.
+	Sandbox *prestart.Sandbox
 	// Workload and Hostname identify the container in events.
 	Workload, Hostname string
 }

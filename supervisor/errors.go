@@ -1,6 +1,10 @@
 package supervisor
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/vigilsec/vigil/supervisor/prestart"
+)
 
 var (
 	// ErrCommandNotFound means the app could not be found (exit code 127).
@@ -14,7 +18,7 @@ var (
 // SandboxCommand is the hidden subcommand with which vigil re-executes
 // itself to start the app: Go cannot run code between fork and exec, so the
 // child is vigil again until it has restricted itself (as runc init does).
-const SandboxCommand = "__sandbox"
+const SandboxCommand = prestart.Command
 
 // ExitCode is the exit code of docker run's convention for an error that
 // kept the app from starting: 127 not found, 126 not executable, 125 else.

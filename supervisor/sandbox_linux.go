@@ -1,16 +1,20 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/net/bpf"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/prestart"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
@@ -26,14 +30,27 @@ const maxProgram = 4096 * 8
 // no_new_privs, loads the filter, hands its listener to PID 1 and execs the
 // app with vigil's environment. It returns only if that fails, with the
 // exit code to use; it has printed why.
-func Sandbox(args []string) int {
-	err := sandbox(args)
+func Sandbox() int {
+	err := sandbox()
+	if errors.Is(err, io.EOF) {
+		return 125 // vigil did not start the app, and has said why
+	}
 	fmt.Fprintf(os.Stderr, "vigil: run: %v\n", err)
 	return ExitCode(err)
 }
 
-func sandbox(args []string) error {
-	spec, err := parseSandboxArgs(args)
+// maxSpec bounds the orders the sandbox reads: far above any argv the
+// kernel would exec.
+const maxSpec = 64 << 20
+
+func sandbox() error {
+	blob, err := linux.RecvBlob(sandboxFd, maxSpec)
+	if errors.Is(err, io.EOF) {
+		return err
+	} else if err != nil {
+		return fmt.Errorf("sandbox: reading what to run from vigil: %w", err)
+	}
+	spec, err := parseSandboxArgs(strings.Split(string(blob), "\x00"))
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
@@ -71,12 +88,11 @@ func sandbox(args []string) error {
 // app must inherit neither the socket nor the listener (which the kernel
 // creates close-on-exec), even if the profile denies close.
 func readProgram() ([]bpf.RawInstruction, error) {
-	buf := make([]byte, maxProgram+1)
-	n, err := syscall.Read(sandboxFd, buf)
+	blob, err := linux.RecvBlob(sandboxFd, maxProgram)
 	if err != nil {
 		return nil, fmt.Errorf("reading the seccomp program from vigil: %w", err)
 	}
-	prog, err := seccomp.DecodeProgram(buf[:n])
+	prog, err := seccomp.DecodeProgram(blob)
 	if err != nil {
 		return nil, err
 	}
@@ -165,45 +181,42 @@ func growStack() {
 // stackSink keeps growStack's frame from being optimised away.
 var stackSink byte
 
-// spawnSandboxed starts the app through the sandbox, with the privileges
-// of cfg.Credential and under cfg.Seccomp when set, and returns its pid,
-// the filter's listener (-1 without a filter) and PID 1's end of the socket
-// to the sandbox (-1 without a filter), which hangs up when the sandbox
-// execs the app. An error with a pid means the sandbox failed after it
-// started: it has said why and exits with the code of its failure, which
-// supervision reports as the app's.
+// spawnSandboxed starts the app through the sandbox (cfg.Sandbox, else
+// one started now), with the privileges of cfg.Credential and under
+// cfg.Seccomp when set, and returns its pid, the filter's listener (-1
+// without a filter) and vigil's end of the socket to the sandbox (-1
+// without a filter), which hangs up when the sandbox execs the app. An
+// error with a pid means the sandbox failed after it was given the app: it
+// has said why and exits with the code of its failure, which supervision
+// reports as the app's.
 func spawnSandboxed(cfg *Config) (pid, listener, conn int, err error) {
-	if _, err := lookPath(cfg.Args[0]); err != nil {
+	sb := cfg.Sandbox
+	cfg.Sandbox = nil
+	var prog []byte
+	if _, err = lookPath(cfg.Args[0]); err == nil && cfg.Seccomp != nil {
+		prog, err = cfg.Seccomp.EncodeProgram()
+	}
+	if err == nil && sb == nil {
+		sb, err = prestart.Start()
+	}
+	if err != nil {
+		sb.Abort()
 		return 0, -1, -1, err // said here, in one line, rather than by the sandbox
 	}
-	var prog []byte
-	if cfg.Seccomp != nil {
-		if prog, err = cfg.Seccomp.EncodeProgram(); err != nil {
-			return 0, -1, -1, err
-		}
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return 0, -1, -1, fmt.Errorf("finding vigil's own binary to re-execute: %w", err)
-	}
-	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, -1, -1, fmt.Errorf("socketpair: %w", err)
-	}
+	pid, conn = sb.Take()
 	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, args: cfg.Args}
-	pid, err = syscall.ForkExec(self, spec.argv(), procAttr(uintptr(pair[1])))
-	syscall.Close(pair[1])
-	if err == nil && prog != nil {
-		if _, err = syscall.Write(pair[0], prog); err != nil {
-			err = fmt.Errorf("sending the seccomp program to the sandbox: %w", err)
-		} else if listener, err = linux.RecvFd(pair[0]); err != nil {
-			err = fmt.Errorf("receiving the seccomp listener from the sandbox: %w", err)
-		} else {
-			return pid, listener, pair[0], nil
-		}
-	} else if err != nil {
-		err = fmt.Errorf("starting the sandbox (%s): %w", self, err)
+	if err = linux.SendBlob(conn, []byte(strings.Join(spec.argv()[2:], "\x00"))); err != nil {
+		err = fmt.Errorf("sending the app to the sandbox: %w", err)
+	} else if prog == nil {
+		syscall.Close(conn)
+		return pid, -1, -1, nil
+	} else if err = linux.SendBlob(conn, prog); err != nil {
+		err = fmt.Errorf("sending the seccomp program to the sandbox: %w", err)
+	} else if listener, err = linux.RecvFd(conn); err != nil {
+		err = fmt.Errorf("receiving the seccomp listener from the sandbox: %w", err)
+	} else {
+		return pid, listener, conn, nil
 	}
-	syscall.Close(pair[0])
+	syscall.Close(conn)
 	return pid, -1, -1, err
 }

@@ -3,12 +3,11 @@ package supervisor
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 
-	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/prestart"
 )
 
 // spawn starts the app in its own process group with vigil's stdio,
@@ -19,27 +18,11 @@ func spawn(args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	pid, err := syscall.ForkExec(path, args, procAttr())
+	pid, err := syscall.ForkExec(path, args, prestart.ProcAttr())
 	if err != nil {
 		return 0, execError(path, err)
 	}
 	return pid, nil
-}
-
-// procAttr starts the app (or the sandbox that becomes it) with vigil's
-// stdio and environment, plus extra as fds 3 and up.
-func procAttr(extra ...uintptr) *syscall.ProcAttr {
-	return &syscall.ProcAttr{
-		Env:   os.Environ(),
-		Files: append([]uintptr{0, 1, 2}, extra...),
-		Sys: &syscall.SysProcAttr{
-			// Its own group, so that --group reaches its helpers and a
-			// terminal's job control treats it as the foreground job.
-			Setpgid:    true,
-			Foreground: ownsTerminal(),
-			Ctty:       0,
-		},
-	}
 }
 
 // lookPath resolves name like execvp(3) does: through $PATH when it has no
@@ -57,17 +40,6 @@ func lookPath(name string) (string, error) {
 		return "", fmt.Errorf("%s: %w in $PATH", name, ErrCommandNotFound)
 	}
 	return path, nil
-}
-
-// ownsTerminal reports whether stdin is a terminal whose foreground process
-// group is vigil's: only then is it vigil's to hand over to the app (as with
-// docker run -it), so that an interactive shell and Ctrl-C work.
-func ownsTerminal() bool {
-	if !linux.IsTerminal(0) {
-		return false
-	}
-	fg, err := linux.ForegroundGroup(0)
-	return err == nil && fg == syscall.Getpgrp()
 }
 
 // execError classifies a failed start by the exit codes of docker run.

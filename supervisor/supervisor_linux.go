@@ -38,18 +38,20 @@ type supervisor struct {
 // ErrNotExecutable.
 func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if err := cfg.Validate(); err != nil {
+		cfg.Sandbox.Abort()
 		return 0, err
 	}
 	s := &supervisor{cfg: cfg, log: log, pid1: os.Getpid() == 1}
 	var err error
 	if !s.pid1 {
 		if err = linux.SetChildSubreaper(); err != nil {
+			cfg.Sandbox.Abort()
 			return 0, fmt.Errorf("becoming the reaper of orphans (vigil is not PID 1): %w", err)
 		}
 	}
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
-	if cfg.Seccomp == nil && cfg.Credential.IsZero() {
+	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			return 0, err
 		}

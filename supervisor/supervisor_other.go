@@ -17,4 +17,4 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 }
 
 // Sandbox fails: vigil supervises only on Linux.
-func Sandbox(args []string) int { return 125 }
+func Sandbox() int { return 125 }

@@ -64,7 +64,7 @@ func dispatch(args []string, sigs *signals.Set) int {
 	}
 	name := args[0]
 	if name == supervisor.SandboxCommand {
-		return supervisor.Sandbox(args[1:])
+		return supervisor.Sandbox()
 	}
 	if name == "-h" || name == "--help" {
 		name = "help"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/signals"
+	"github.com/vigilsec/vigil/supervisor/signals/early"
 )
 
 const runExitCodes = `
@@ -46,6 +47,9 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			return exitError
 		}
 		cfg.Args = args
+		// Started early, in case; Run takes it over, else this ends it.
+		cfg.Sandbox = early.Sandbox
+		defer cfg.Sandbox.Abort()
 		if err := cfg.Validate(); err != nil {
 			fail("run: %v", err)
 			return exitError

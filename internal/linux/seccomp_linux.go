@@ -1,8 +1,10 @@
 package linux
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"unsafe"
 
@@ -242,4 +244,70 @@ func sockFilters(raw []bpf.RawInstruction) []unix.SockFilter {
 		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	return prog
+}
+
+// blobChunk is the most SendBlob puts in one message: well under a unix
+// socket's default send buffer, which bounds a SOCK_SEQPACKET message.
+const blobChunk = 32 << 10
+
+// SendBlob sends data of any size over the SOCK_SEQPACKET socket sock: a
+// message with its length, then the data in messages of at most 32 KiB.
+func SendBlob(sock int, data []byte) error {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(data)))
+	if err := retry(func() error { return unix.Send(sock, n[:], 0) }); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	for len(data) > 0 {
+		chunk := data[:min(len(data), blobChunk)]
+		if err := retry(func() error { return unix.Send(sock, chunk, 0) }); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		data = data[len(chunk):]
+	}
+	return nil
+}
+
+// RecvBlob receives what SendBlob sent, at most limit bytes; io.EOF when
+// the peer closed the socket before sending anything.
+func RecvBlob(sock int, limit int) ([]byte, error) {
+	var n [8]byte
+	got, err := recv(sock, n[:])
+	switch {
+	case err != nil:
+		return nil, err
+	case got == 0:
+		return nil, io.EOF
+	case got != len(n):
+		return nil, fmt.Errorf("recv: a length of %d bytes, want 8", got)
+	}
+	size := binary.LittleEndian.Uint64(n[:])
+	if size > uint64(limit) {
+		return nil, fmt.Errorf("recv: %d bytes announced, at most %d expected", size, limit)
+	}
+	data := make([]byte, size)
+	for off := 0; off < len(data); {
+		got, err := recv(sock, data[off:min(len(data), off+blobChunk)])
+		if err != nil {
+			return nil, err
+		}
+		if got == 0 {
+			return nil, fmt.Errorf("recv: %w after %d of %d bytes", io.ErrUnexpectedEOF, off, size)
+		}
+		off += got
+	}
+	return data, nil
+}
+
+func recv(sock int, buf []byte) (int, error) {
+	var n int
+	err := retry(func() error {
+		var e error
+		n, _, e = unix.Recvfrom(sock, buf, 0)
+		return e
+	})
+	if err != nil {
+		return 0, fmt.Errorf("recv: %w", err)
+	}
+	return n, nil
 }

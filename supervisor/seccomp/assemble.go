@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	sbpf "github.com/elastic/go-seccomp-bpf"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 )
@@ -14,6 +13,13 @@ const (
 	offsetNr   = 0
 	offsetArch = 4
 	offsetArgs = 16
+)
+
+// SECCOMP_RET_ALLOW and SECCOMP_RET_USER_NOTIF (linux/seccomp.h), the only
+// two returns of vigil's programs.
+const (
+	seccompRetAllow     = 0x7fff0000
+	seccompRetUserNotif = 0x7fc00000
 )
 
 // maxInstructions is the kernel's BPF_MAXINSNS for classic BPF.
@@ -124,17 +130,17 @@ func retOf(o Outcome) bpf.RetConstant {
 }
 
 // ret is what the notify variant returns for an outcome.
-func ret(o Outcome) sbpf.Action {
+func ret(o Outcome) uint32 {
 	if o.Action == ActionAllow {
-		return sbpf.ActionAllow
+		return seccompRetAllow
 	}
-	return sbpf.ActionUserNotify
+	return seccompRetUserNotif
 }
 
 // prologue sends every syscall of a foreign architecture or ABI to the
 // listener and leaves the syscall number in A.
 func (f *Filter) prologue() []bpf.Instruction {
-	notify := bpf.RetConstant{Val: uint32(sbpf.ActionUserNotify)}
+	notify := bpf.RetConstant{Val: seccompRetUserNotif}
 	p := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: offsetArch, Size: 4},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: f.auditArch, SkipTrue: 1},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 )
@@ -25,7 +24,7 @@ type Filter struct {
 	// were skipped, so those syscalls get the default action.
 	Unknown []string
 
-	info      *arch.Info
+	info      *archTable
 	auditArch uint32
 	x32       bool // reject the x32 ABI (x86_64 only)
 	rules     []rule
@@ -47,29 +46,18 @@ type Data struct {
 //
 // Rules are evaluated in profile order and the first match wins.
 func Compile(s *specs.LinuxSeccomp, archName string) (*Filter, error) {
-	a, err := archInfo(archName)
+	a, err := lookupArch(archName)
 	if err != nil {
 		return nil, fmt.Errorf("compiling seccomp profile: %w", err)
 	}
 	f, err := newFilter(s, a)
 	if err != nil {
-		return nil, fmt.Errorf("compiling seccomp profile for %s: %w", a.Name, err)
+		return nil, fmt.Errorf("compiling seccomp profile for %s: %w", a.name, err)
 	}
 	return f, nil
 }
 
-func archInfo(name string) (*arch.Info, error) {
-	a, err := arch.GetInfo(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupportedArch, err)
-	}
-	if a.SeccompMask != 0 {
-		return nil, fmt.Errorf("%w: %s", ErrUnsupportedArch, a.Name)
-	}
-	return a, nil
-}
-
-func newFilter(s *specs.LinuxSeccomp, a *arch.Info) (*Filter, error) {
+func newFilter(s *specs.LinuxSeccomp, a *archTable) (*Filter, error) {
 	if s == nil {
 		return nil, ErrEmptyProfile
 	}
@@ -82,11 +70,11 @@ func newFilter(s *specs.LinuxSeccomp, a *arch.Info) (*Filter, error) {
 		return nil, err
 	}
 	f := &Filter{
-		Arch:      a.Name,
+		Arch:      a.name,
 		Unknown:   sortedUnique(unknown),
 		info:      a,
-		auditArch: uint32(a.ID),
-		x32:       a.ID == arch.X86_64.ID,
+		auditArch: a.auditArch,
+		x32:       a.auditArch == auditArchX86_64,
 		rules:     rules,
 		byNr:      index(rules),
 		def:       def,

@@ -54,8 +54,10 @@
 //
 // # Why not go-seccomp-bpf's Policy
 //
-// We use elastic/go-seccomp-bpf v1.6.0 for its syscall tables (package arch)
-// and its action constants, and emit the BPF ourselves, because its Policy
+// Our syscall tables (zsyscalls.go) are generated from elastic/go-seccomp-bpf
+// v1.6.0's package arch (go generate; TestSyscallTables compares them), as
+// static data: that package builds its maps at program start, a cost every
+// vigil start would pay twice. We emit the BPF ourselves, because its Policy
 // cannot express this filter: its DefaultAction must be a named action, which
 // SECCOMP_RET_USER_NOTIF is not; Policy.Assemble resolves names only for
 // runtime.GOARCH and fails on unknown ones; it has no masked-equal

@@ -14,7 +14,7 @@ const instructionSize = 8
 // SyscallName returns the name of syscall nr on the filter's architecture,
 // or "syscall_<nr>" when the table does not know it.
 func (f *Filter) SyscallName(nr int32) string {
-	if name, ok := f.info.SyscallNumbers[int(nr)]; ok {
+	if name, ok := f.info.syscallName(uint32(nr)); ok {
 		return name
 	}
 	return "syscall_" + strconv.Itoa(int(nr))

@@ -3,7 +3,6 @@ package seccomp
 import (
 	"fmt"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -29,7 +28,7 @@ type cond struct {
 
 // translate turns the profile's rules into rules for a. Names a does not know
 // are skipped and returned in unknown.
-func translate(s *specs.LinuxSeccomp, a *arch.Info) (rules []rule, unknown []string, err error) {
+func translate(s *specs.LinuxSeccomp, a *archTable) (rules []rule, unknown []string, err error) {
 	for i, sc := range s.Syscalls {
 		out, err := outcomeOf(sc.Action, sc.ErrnoRet, i)
 		if err != nil {
@@ -40,12 +39,12 @@ func translate(s *specs.LinuxSeccomp, a *arch.Info) (rules []rule, unknown []str
 			return nil, nil, fmt.Errorf("syscall rule %d (%v): %w", i, sc.Names, err)
 		}
 		for _, name := range sc.Names {
-			nr, ok := a.SyscallNames[name]
+			nr, ok := a.number(name)
 			if !ok {
 				unknown = append(unknown, name)
 				continue
 			}
-			rules = append(rules, rule{nr: uint32(nr), alts: alts, out: out})
+			rules = append(rules, rule{nr: nr, alts: alts, out: out})
 		}
 	}
 	return rules, unknown, nil

@@ -1,13 +1,16 @@
-// Package early registers vigil's signal handlers while the program is
-// still initializing, ahead of every heavier package: a SIGTERM that reaches
-// a Go PID 1 after the runtime starts but before anyone called
-// signal.Notify makes it exit with status 2 without starting the app.
-// Import it only from main.
+// Package early does, while the program is still initializing and ahead of
+// the heavier packages, the two things vigil run cannot wait for main to
+// do: it registers vigil's signal handlers (a SIGTERM that reaches a Go PID
+// 1 after the runtime starts but before anyone called signal.Notify makes it
+// exit with status 2 without starting the app), and it starts the sandbox
+// when the app will likely need one, so that the sandbox's runtime starts
+// alongside vigil's (package prestart). Import it only from main.
 package early
 
 import (
 	"os"
 
+	"github.com/vigilsec/vigil/supervisor/prestart"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
@@ -19,4 +22,18 @@ var Signals = func() *signals.Set {
 		return signals.Notify()
 	}
 	return nil
+}()
+
+// Sandbox is the sandbox started during package initialization for vigil
+// run with a policy or a seccomp profile, or nil. Whoever does not hand it
+// to the supervisor must Abort it.
+var Sandbox = func() *prestart.Sandbox {
+	if len(os.Args) < 2 || os.Args[1] != "run" || !prestart.Wanted(os.Args[2:]) {
+		return nil
+	}
+	s, err := prestart.Start()
+	if err != nil {
+		return nil // started later, when the error is reported
+	}
+	return s
 }()

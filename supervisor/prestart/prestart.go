@@ -1,0 +1,53 @@
+// Package prestart starts vigil's sandbox (the re-execution of vigil that
+// becomes the app) before vigil knows what the sandbox will apply, so that
+// the sandbox's Go runtime starts while vigil's own is still starting,
+// reading its flags and compiling its filter, rather than after: a Go
+// binary of vigil's size takes about a millisecond to reach main, and a
+// container start pays it once instead of twice.
+//
+// The sandbox waits on its socket (fd 3) for what to run; Abort ends it
+// unused. Import it only from supervisor and early.
+package prestart
+
+import (
+	"os"
+	"strings"
+)
+
+// Command is the hidden subcommand with which vigil re-executes itself as
+// the sandbox.
+const Command = "__sandbox"
+
+// Sandbox is a started sandbox waiting for its orders.
+type Sandbox struct {
+	// Pid is the sandbox's, and will be the app's.
+	Pid int
+	// Conn is vigil's end of the socket; the sandbox has the other as fd 3.
+	Conn int
+}
+
+// defaultPolicy is vigil run's policy when it has no --policy.
+const defaultPolicy = "/etc/vigil/policy.yaml"
+
+// Wanted reports whether vigil run with these arguments (after "run") will
+// likely start the app through the sandbox: it names a policy or a seccomp
+// profile by flag or environment, or the default policy exists. A guess,
+// made before the flags are parsed: a wrong one costs a process started
+// for nothing, or one started later.
+func Wanted(args []string) bool {
+	for i, a := range args {
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			break
+		}
+		for _, f := range []string{"--policy", "--seccomp-profile"} {
+			if a == f && i+1 < len(args) || strings.HasPrefix(a, f+"=") {
+				return true
+			}
+		}
+	}
+	if os.Getenv("VIGIL_POLICY") != "" || os.Getenv("VIGIL_SECCOMP_PROFILE") != "" {
+		return true
+	}
+	_, err := os.Stat(defaultPolicy)
+	return err == nil
+}
