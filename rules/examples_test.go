@@ -49,6 +49,19 @@ var examples = []example{
 		wantErrs: []string{`policy.yaml:7:15: unknown action "deny": want allow, errno, kill, kill-thread or log`},
 	},
 	{
+		name: "rule names",
+		give: header + "seccomp:\n  profile: docker-default\n  rules:\n    - {name: deny-ptrace, names: [ptrace], action: kill}\n    - {name: ok.mkdir_1:x, names: [mkdir], action: allow}\n",
+	},
+	{
+		name: "bad rule names",
+		give: header + "seccomp:\n  profile: docker-default\n  rules:\n    - {name: deny ptrace, names: [ptrace], action: kill}\n    - {name: same, names: [mkdir], action: allow}\n    - {name: same, names: [rmdir], action: allow}\n    - {name: \"\", names: [rmdir], action: allow}\n",
+		wantErrs: []string{
+			`policy.yaml:6:14: invalid rule name "deny ptrace": want 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit`,
+			`policy.yaml:8:14: rule name "same" is used twice: events could not tell the rules apart`,
+			`policy.yaml:9:14: invalid rule name "": want 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit`,
+		},
+	},
+	{
 		name:     "future section",
 		give:     header + "exec:\n  allow: [/bin/sh]\n",
 		wantErrs: []string{`policy.yaml:3:1: unknown key "exec": want apiVersion, kind, seccomp, user, groups or capabilities`},

@@ -125,7 +125,8 @@ func (d *decoder) rules(dst *[]Rule) field {
 	return func(n *yaml.Node) bool {
 		return d.list(n, func(_ int, e *yaml.Node) bool {
 			var r Rule
-			d.mapping(e, "names, action, errno or args", &r.pos, map[string]field{
+			d.mapping(e, "name, names, action, errno or args", &r.pos, map[string]field{
+				"name":   d.str(&r.Name),
 				"names":  d.strs(&r.Names, &r.pos, "names"),
 				"action": d.str((*string)(&r.Action)),
 				"errno":  d.errno(&r.Errno),

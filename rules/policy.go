@@ -52,6 +52,8 @@ type SeccompSection struct {
 // Rule gives the action for some syscalls, optionally only when arguments
 // match.
 type Rule struct {
+	// Name names the rule in events; "" means seccomp.rules.<index>.
+	Name string
 	// Names are syscall names. They are not checked here: names the
 	// architecture does not have are skipped when the filter is compiled.
 	Names  []string

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"path/filepath"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -86,6 +87,29 @@ func (p *Policy) baseProfile(load ProfileLoader) (*specs.LinuxSeccomp, error) {
 	}
 	return s, nil
 }
+
+// SeccompRuleName names rule i of the spec SeccompSpec returns, in events:
+// the policy rule's name (seccomp.rules.<index> when it has none) or, past
+// them, seccomp.profile.<index> for the profile's rule at that index of its
+// syscalls.
+func (p *Policy) SeccompRuleName(i int) string {
+	var rules []Rule
+	if p.Seccomp != nil {
+		rules = p.Seccomp.Rules
+	}
+	switch {
+	case i < 0:
+		return ""
+	case i >= len(rules):
+		return ProfileRuleName(i - len(rules))
+	case rules[i].Name != "":
+		return rules[i].Name
+	}
+	return "seccomp.rules." + strconv.Itoa(i)
+}
+
+// ProfileRuleName names rule i of a seccomp profile's syscalls in events.
+func ProfileRuleName(i int) string { return "seccomp.profile." + strconv.Itoa(i) }
 
 func (s *SeccompSection) syscalls() []specs.LinuxSyscall {
 	out := make([]specs.LinuxSyscall, 0, len(s.Rules))

@@ -173,3 +173,21 @@ func TestSeccompSpecInvalid(t *testing.T) {
 }
 
 func emptyLoader(string) (*specs.LinuxSeccomp, error) { return &specs.LinuxSeccomp{}, nil }
+
+func TestSeccompRuleName(t *testing.T) {
+	p, err := Parse("policy.yaml", []byte("apiVersion: vigil.dev/v1\nkind: Policy\nseccomp:\n  profile: docker-default\n  rules:\n    - {name: deny-ptrace, names: [ptrace], action: kill}\n    - {names: [mkdir], action: allow}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"deny-ptrace", "seccomp.rules.1", "seccomp.profile.0", "seccomp.profile.7"} {
+		if i == 3 {
+			i = 9
+		}
+		if got := p.SeccompRuleName(i); got != want {
+			t.Errorf("SeccompRuleName(%d) = %q, want %q", i, got, want)
+		}
+	}
+	if got := (&Policy{}).SeccompRuleName(2); got != "seccomp.profile.2" {
+		t.Errorf("without a seccomp section: %q, want seccomp.profile.2", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -67,10 +68,20 @@ func (s *SeccompSection) check(c *checker) {
 		c.add(s.pos.of("defaultAction"), "unknown defaultAction %q: want %s", s.DefaultAction, oneOf(defaultActions))
 	}
 	c.errno(s.pos, "defaultErrno", s.DefaultErrno, s.DefaultAction, "defaultAction")
+	seen := map[string]bool{}
 	for i := range s.Rules {
-		s.Rules[i].check(c)
+		r := &s.Rules[i]
+		r.check(c)
+		if r.Name != "" && seen[r.Name] {
+			c.add(r.pos.of("name"), "rule name %q is used twice: events could not tell the rules apart", r.Name)
+		}
+		seen[r.Name] = true
 	}
 }
+
+// ruleName is what a rule's name may be: what events and logs can carry
+// without quoting.
+var ruleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 // errno checks an errno and that it goes with the errno action.
 func (c *checker) errno(pos positions, key, errno string, action Action, actionKey string) {
@@ -86,6 +97,9 @@ func (c *checker) errno(pos positions, key, errno string, action Action, actionK
 }
 
 func (r *Rule) check(c *checker) {
+	if (r.Name != "" || r.pos.has("name")) && !r.pos.failed["name"] && !ruleName.MatchString(r.Name) {
+		c.add(r.pos.of("name"), "invalid rule name %q: want 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", r.Name)
+	}
 	if len(r.Names) == 0 && !r.pos.failed["names"] && !c.missing(r.pos, "names", true) {
 		c.add(r.pos.of("names"), "empty names: want at least one syscall name")
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	// Seccomp, when set, is the filter the app starts under (through the
 	// sandbox re-exec); every call it does not allow is reported to Events.
 	Seccomp *seccomp.Filter
+	// SeccompRules names the filter's rules in events, by Outcome.Rule;
+	// seccomp.rule.<index> where it has no name.
+	SeccompRules []string
 	// Events receives what vigil reports; required with Seccomp.
 	Events events.Sink
 	// Credential is what the app drops to (through the sandbox re-exec):

@@ -194,7 +194,7 @@ func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome, name stri
 	default:
 		errno = int(syscall.ENOSYS)
 	}
-	ev := events.New(events.KindSyscall, ruleName(out), severity(action), action)
+	ev := events.New(events.KindSyscall, n.ruleName(out), severity(action), action)
 	ev.Workload = n.cfg.Workload
 	ev.Container = events.Container{Hostname: n.cfg.Hostname}
 	ev.Process = proc
@@ -212,12 +212,14 @@ func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome, name stri
 	return ev
 }
 
-func ruleName(out seccomp.Outcome) string {
-	switch out.Rule {
-	case seccomp.RuleDefault:
+func (n *notifier) ruleName(out seccomp.Outcome) string {
+	switch names := n.cfg.SeccompRules; {
+	case out.Rule == seccomp.RuleDefault:
 		return "seccomp.default"
-	case seccomp.RuleForeignArch:
+	case out.Rule == seccomp.RuleForeignArch:
 		return "seccomp.foreign-arch"
+	case out.Rule >= 0 && out.Rule < len(names) && names[out.Rule] != "":
+		return names[out.Rule]
 	}
 	return "seccomp.rule." + strconv.Itoa(out.Rule)
 }

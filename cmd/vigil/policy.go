@@ -33,7 +33,9 @@ func policyPath(given string) string {
 type guard struct {
 	// filter is nil when neither the policy nor the flags ask for one.
 	filter *seccomp.Filter
-	cred   supervisor.Credential
+	// ruleNames name the filter's rules in events.
+	ruleNames []string
+	cred      supervisor.Credential
 }
 
 // loadGuard reads the policy at policy (none when "") and the profile (a
@@ -55,6 +57,13 @@ func loadGuard(policy, profile string) (guard, error) {
 	}
 	if g.filter, err = seccomp.Compile(spec, ""); err != nil {
 		return g, fmt.Errorf("%s: %w", firstOf(policy, profile), err)
+	}
+	for i := range spec.Syscalls {
+		name := rules.ProfileRuleName(i)
+		if p != nil {
+			name = p.SeccompRuleName(i)
+		}
+		g.ruleNames = append(g.ruleNames, name)
 	}
 	return g, nil
 }

@@ -71,6 +71,7 @@ func TestCheck(t *testing.T) {
 
 func TestRunWithPolicy(t *testing.T) {
 	good, bad := writeFile(t, "good.yaml", denyMkdirPolicy), writeFile(t, "bad.yaml", badPolicy)
+	named := writeFile(t, "named.yaml", strings.Replace(denyMkdirPolicy, "- names: [mkdir, mkdirat]", "- name: no-mkdir\n      names: [mkdir, mkdirat]", 1))
 	started := filepath.Join(t.TempDir(), "started")
 	tests := []struct {
 		name       string
@@ -83,7 +84,9 @@ func TestRunWithPolicy(t *testing.T) {
 		{name: "policy rule before the profile", giveArgs: []string{"--policy", good},
 			wantStdout: "denied\n", wantEvent: `"decoded":{"0":"/vigil-policy-test"},"errno":13`},
 		{name: "from the environment", giveEnv: []string{"VIGIL_POLICY=" + good},
-			wantStdout: "denied\n", wantEvent: `"errno":13`},
+			wantStdout: "denied\n", wantEvent: `"rule":"seccomp.rules.0"`},
+		{name: "named rule", giveArgs: []string{"--policy", named},
+			wantStdout: "denied\n", wantEvent: `"rule":"no-mkdir"`},
 		{name: "built-in profile by name", giveArgs: []string{"--seccomp-profile", "docker-default"},
 			wantStdout: "made\n"},
 		{name: "bad policy: app not started", giveArgs: []string{"--policy", bad}, wantCode: 125},

@@ -84,7 +84,7 @@ func setupSeccomp(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) err
 	if err != nil {
 		return err
 	}
-	cfg.Seccomp, cfg.Credential = g.filter, g.cred
+	cfg.Seccomp, cfg.SeccompRules, cfg.Credential = g.filter, g.ruleNames, g.cred
 	if cfg.Seccomp == nil {
 		return nil
 	}

@@ -56,22 +56,22 @@ func TestSeccompProfileReportsEveryViolation(t *testing.T) {
 		giveScript  string
 		wantCode    int
 		wantStdout  string
-		wantEvents  []string // "syscall action errno exe", one per event
+		wantEvents  []string // "syscall rule action errno exe decoded...", one per event
 	}{
 		{name: "docker default: an ordinary workload", giveProfile: dockerProfile,
 			giveScript: "ls / >/dev/null && cat /etc/hostname >/dev/null && sh -c 'echo ok'", wantStdout: "ok\n"},
 		{name: "docker default: unshare denied", giveProfile: dockerProfile,
 			giveScript: "unshare -U true 2>/dev/null; echo rc=$?", wantStdout: "rc=1\n",
-			wantEvents: []string{"unshare deny 1 unshare 0=CLONE_NEWUSER"}},
+			wantEvents: []string{"unshare seccomp.default deny 1 unshare 0=CLONE_NEWUSER"}},
 		{name: "paths and addresses decoded", giveProfile: denyMkdirConnect,
 			giveScript: "mkdir /vigil-test-dir 2>/dev/null; busybox nc 127.0.0.1 9 </dev/null 2>/dev/null; echo done",
 			wantStdout: "done\n",
-			wantEvents: []string{"mkdir deny 13 mkdir 0=/vigil-test-dir", "connect deny 13 busybox 1=127.0.0.1:9"}},
+			wantEvents: []string{"mkdir seccomp.profile.0 deny 13 mkdir 0=/vigil-test-dir", "connect seccomp.profile.0 deny 13 busybox 1=127.0.0.1:9"}},
 		{name: "kill", giveProfile: killGetppid, giveScript: "echo never", wantCode: 137,
-			wantEvents: []string{"getppid kill 1 dash"}},
+			wantEvents: []string{"getppid seccomp.profile.0 kill 1 dash"}},
 		{name: "log lets the call through", giveProfile: logUnshare,
 			giveScript: "unshare -U true; echo rc=$?", wantStdout: "rc=0\n",
-			wantEvents: []string{"unshare alert 0 unshare 0=CLONE_NEWUSER"}},
+			wantEvents: []string{"unshare seccomp.profile.0 alert 0 unshare 0=CLONE_NEWUSER"}},
 	}
 	for _, m := range modes {
 		for _, tt := range tests {
@@ -91,7 +91,7 @@ func TestSeccompProfileReportsEveryViolation(t *testing.T) {
 						t.Errorf("event %+v: want a syscall event of workload test with its process", ev)
 						continue
 					}
-					fields := []string{d.Name, string(ev.Action), strconv.Itoa(d.Errno), filepath.Base(ev.Process.Exe)}
+					fields := []string{d.Name, ev.Rule, string(ev.Action), strconv.Itoa(d.Errno), filepath.Base(ev.Process.Exe)}
 					for _, k := range slices.Sorted(maps.Keys(d.Decoded)) {
 						fields = append(fields, k+"="+d.Decoded[k])
 					}
