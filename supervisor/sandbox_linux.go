@@ -115,7 +115,7 @@ func readProgram() ([]bpf.RawInstruction, error) {
 // ends the process.
 type handover struct {
 	prog     []bpf.RawInstruction
-	start    uint32       // 1 just before the filter is loaded
+	start    chan struct{} // closed just before the filter is loaded
 	listener atomic.Int32 // -1 until the filter is loaded
 	sent     uint32       // 1 once PID 1 has the listener
 }
@@ -123,17 +123,19 @@ type handover struct {
 // startHandover starts the thread that will hand prog's listener over. The
 // caller must not be locked to its thread yet: a locked goroutine's new
 // threads are made through the runtime's template thread, two wake-ups that
-// cost milliseconds on a busy machine. The thread sleeps in the kernel
-// until load is about to load the filter, and only then watches for the
-// listener.
+// cost milliseconds on a busy machine. The thread waits until load is
+// about to load the filter, and only then watches for the listener.
 func startHandover(prog []bpf.RawInstruction) *handover {
 	debug.SetGCPercent(-1)
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
-	h := &handover{prog: prog}
+	h := &handover{prog: prog, start: make(chan struct{})}
 	h.listener.Store(-1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the process ends in execve
-		linux.WaitWord(&h.start, 0)
+		// Parked, not blocked in a system call of its own: the privilege
+		// drop stops the world to change every thread's ids, and a thread
+		// in a raw system call would never stop.
+		<-h.start
 		fd := h.listener.Load()
 		for ; fd < 0; fd = h.listener.Load() {
 		}
@@ -155,8 +157,7 @@ func (h *handover) load() error {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	growStack()
-	atomic.StoreUint32(&h.start, 1)
-	linux.WakeWord(&h.start)
+	close(h.start)
 	if err := linux.InstallThreadNotifyProgram(h.prog, &h.listener); err != nil {
 		return fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
 	}
