@@ -116,8 +116,8 @@ func readProgram() ([]bpf.RawInstruction, error) {
 type handover struct {
 	prog     []bpf.RawInstruction
 	start    chan struct{} // closed just before the filter is loaded
-	listener atomic.Int32 // -1 until the filter is loaded
-	sent     uint32       // 1 once PID 1 has the listener
+	listener atomic.Int32  // -1 until the filter is loaded
+	sent     uint32        // 1 once PID 1 has the listener
 }
 
 // startHandover starts the thread that will hand prog's listener over. The
