@@ -27,6 +27,10 @@ type Config struct {
 	// Seccomp, when set, is the filter the app starts under (through the
 	// sandbox re-exec); every call it does not allow is reported to Events.
 	Seccomp *seccomp.Filter
+	// Learn, when set, is told the name of every call the filter lets
+	// through (log, allow) instead of an event being made of it: a learning
+	// run answers at once, without reading the caller's /proc and memory.
+	Learn func(syscall string)
 	// SeccompRules names the filter's rules in events, by Outcome.Rule;
 	// seccomp.rule.<index> where it has no name.
 	SeccompRules []string

@@ -108,6 +108,13 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 	}
 	out := n.filter.Decide(seccomp.Data(req.Data))
 	name := n.filter.SyscallName(req.Data.Nr)
+	if n.cfg.Learn != nil && (out.Action == seccomp.ActionLog || out.Action == seccomp.ActionAllow) {
+		n.cfg.Learn(name)
+		if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
+			n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
+		}
+		return
+	}
 	proc, owner := processOf(int(req.Pid))
 	var decoded map[string]string
 	n.asOwner(owner, func() {

@@ -44,7 +44,14 @@ func setupLearn(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			return exitError
 		}
 		learned := &learner{}
-		cfg.Args, cfg.Events, cfg.Workload = args, learned, "learn"
+		cfg.Args, cfg.Learn, cfg.Workload = args, learned.add, "learn"
+		// What the learning filter does not let through (calls of another
+		// architecture, killed) is reported as by vigil run.
+		if cfg.Events, err = events.NewAggregator(events.NewJSONLines(os.Stderr)); err != nil {
+			fail("learn: %v", err)
+			return exitError
+		}
+		defer cfg.Events.Close()
 		// Every call is notified (LOG), recorded and let through.
 		if cfg.Seccomp, err = seccomp.Compile(&specs.LinuxSeccomp{DefaultAction: specs.ActLog}, ""); err != nil {
 			fail("learn: %v", err)
@@ -64,27 +71,21 @@ func setupLearn(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 	}
 }
 
-// learner is the event sink of a learning run: it keeps the syscall names.
+// learner keeps the syscall names a learning run saw.
 type learner struct {
 	mu   sync.Mutex
 	seen map[string]bool
 }
 
-func (l *learner) Emit(e events.Event) error {
-	var d events.SyscallDetails
-	if err := e.DetailsAs(&d); err != nil {
-		return err
-	}
+// add records that the app called name; the notifier calls it.
+func (l *learner) add(name string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.seen == nil {
 		l.seen = map[string]bool{}
 	}
-	l.seen[d.Name] = true
-	return nil
+	l.seen[name] = true
 }
-
-func (l *learner) Close() error { return nil }
 
 func (l *learner) names() []string {
 	l.mu.Lock()
