@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,8 @@ var version = "dev"
 type command struct {
 	name, synopsis, summary string
 	setup                   func(fs *pflag.FlagSet, sigs *signals.Set) func(args []string) int
+	// badUsage is the exit code of a flag error: exitError unless set.
+	badUsage int
 }
 
 // commands is filled in init: help refers back to it.
@@ -40,6 +43,10 @@ func init() {
 			summary: "Run CMD with every syscall recorded, then write the least seccomp profile and policy that allow it", setup: setupLearn},
 		{name: "check", synopsis: "check [POLICY.yaml|PROFILE.json]",
 			summary: "Validate a policy or seccomp profile as vigil run would; exit 0, or print every problem and exit 1", setup: setupCheck},
+		{name: "baseline", synopsis: "baseline [flags] [PATH...]",
+			summary: "Record every file under PATH (default /) with its SHA-256: the image's baseline, taken at build time", setup: setupBaseline},
+		{name: "verify", synopsis: "verify [flags] [PATH...]",
+			summary: "Compare the files with the baseline and print every difference; exit 0 none, 1 some, 2 error", setup: setupVerify, badUsage: exitTrouble},
 		{name: "version", synopsis: "version",
 			summary: "Print the version", setup: setupVersion},
 		{name: "help", synopsis: "help [COMMAND]",
@@ -82,7 +89,7 @@ func dispatch(args []string, sigs *signals.Set) int {
 			return exitOK
 		}
 		fail("%s: %v (see 'vigil help %s')", cmd.name, err, cmd.name)
-		return exitError
+		return cmp.Or(cmd.badUsage, exitError)
 	}
 	return main(fs.Args())
 }

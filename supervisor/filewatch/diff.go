@@ -1,0 +1,104 @@
+package filewatch
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ChangeKind says how an entry differs from the baseline.
+type ChangeKind string
+
+// The kinds of change, in the order Compare reports those of one path.
+const (
+	Added   ChangeKind = "added"
+	Removed ChangeKind = "removed"
+	// TypeChanged: a file became a directory, a symlink... the other
+	// kinds are then not reported for it.
+	TypeChanged ChangeKind = "type"
+	Content     ChangeKind = "content"
+	ModeChanged ChangeKind = "mode"
+	Owner       ChangeKind = "owner"
+	// Target: a symlink's target, or a device's numbers.
+	Target ChangeKind = "target"
+)
+
+// Change is one difference between the baseline and the file system.
+type Change struct {
+	Kind ChangeKind `json:"change"`
+	Path string     `json:"path"`
+	// Expected and Actual describe the baseline's and the file system's
+	// value: "sha256:… (N bytes)" for content, "0755" for mode,
+	// "uid:gid" for owner; empty for added and removed.
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+}
+
+func (c Change) String() string {
+	if c.Expected == "" && c.Actual == "" {
+		return fmt.Sprintf("%-8s %s", c.Kind, c.Path)
+	}
+	return fmt.Sprintf("%-8s %s: %s, was %s", c.Kind, c.Path, c.Actual, c.Expected)
+}
+
+// Compare returns every difference between want (the baseline) and got
+// (a scan), both sorted by path, in path order.
+func Compare(want, got []Entry) []Change {
+	var out []Change
+	i, j := 0, 0
+	for i < len(want) || j < len(got) {
+		switch {
+		case j == len(got) || i < len(want) && want[i].Path < got[j].Path:
+			out = append(out, Change{Kind: Removed, Path: want[i].Path})
+			i++
+		case i == len(want) || got[j].Path < want[i].Path:
+			out = append(out, Change{Kind: Added, Path: got[j].Path})
+			j++
+		default:
+			out = append(out, compareEntry(&want[i], &got[j])...)
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+func compareEntry(w, g *Entry) []Change {
+	if w.Type != g.Type {
+		return []Change{{TypeChanged, w.Path, w.Type.String(), g.Type.String()}}
+	}
+	var out []Change
+	if w.SHA256 != g.SHA256 || w.Size != g.Size {
+		out = append(out, Change{Content, w.Path, content(w), content(g)})
+	}
+	if w.Mode != g.Mode {
+		out = append(out, Change{ModeChanged, w.Path, fmt.Sprintf("%04o", w.Mode), fmt.Sprintf("%04o", g.Mode)})
+	}
+	if w.UID != g.UID || w.GID != g.GID {
+		out = append(out, Change{Owner, w.Path, fmt.Sprintf("%d:%d", w.UID, w.GID), fmt.Sprintf("%d:%d", g.UID, g.GID)})
+	}
+	if w.Target != g.Target {
+		out = append(out, Change{Target, w.Path, w.Target, g.Target})
+	}
+	return out
+}
+
+func content(e *Entry) string {
+	return fmt.Sprintf("sha256:%s (%d bytes)", e.SHA256, e.Size)
+}
+
+// Within returns the entries of es under one of roots (or at one), and es
+// itself when roots is empty.
+func Within(es []Entry, roots []string) []Entry {
+	if len(roots) == 0 {
+		return es
+	}
+	var out []Entry
+	for _, e := range es {
+		for _, r := range roots {
+			if e.Path == r || strings.HasPrefix(e.Path, strings.TrimSuffix(r, "/")+"/") {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
