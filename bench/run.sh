@@ -9,6 +9,10 @@
 #   SYSCALLS        calls each child of BenchmarkAllowedSyscall times
 #                   (default 10000000); it runs COUNT children per filter
 #                   set-up, for getppid and for personality
+#   BASELINE        1 (default) runs BenchmarkBaseline and BenchmarkVerify
+#                   once each (vigil against aide, ~2.5 min); 0 skips them
+#   BASELINE_TREES  the trees they record (default /usr/lib/x86_64-linux-gnu
+#                   and /usr/share), colon-separated
 #   HYPERFINE_RUNS  runs of each command in the hyperfine cross-check
 #                   (default 300; 0 skips it)
 #   BENCH_OUT       keep the raw go test output in this file, for benchstat
@@ -23,6 +27,7 @@ benchtime=${BENCHTIME:-500x}
 count=${COUNT:-5}
 hyperfine_runs=${HYPERFINE_RUNS:-300}
 syscalls=${SYSCALLS:-10000000}
+baseline=${BASELINE:-1}
 
 # The targets of the `vigil run` foundation.
 max_overhead_ms=3
@@ -31,6 +36,8 @@ max_size_mb=15
 # ... and of the seccomp issue.
 max_notify_us=10
 max_filter_ns=40 # an allowed syscall under vigil's filter, over unfiltered
+# ... and of the file integrity issue.
+min_aide_ratio=5 # vigil baseline's throughput over aide --init's
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -55,12 +62,17 @@ machine() {
 # with $syscalls calls per child.
 run_benchmarks() {
 	echo "== go test -bench . -skip AllowedSyscall -benchtime $benchtime -count $count"
-	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip AllowedSyscall \
+	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify' \
 		-benchtime "$benchtime" -count "$count") |
 		tee "$raw"
 	echo "== go test -bench AllowedSyscall -benchtime ${syscalls}x -count $count"
 	(cd bench && go test -run '^$' -bench AllowedSyscall -benchtime "${syscalls}x" -count "$count") |
 		tee -a "$raw"
+	if [[ $baseline == 1 ]]; then
+		echo "== go test -bench 'Baseline|Verify' -benchtime 1x -count 1"
+		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench 'Baseline|Verify' -benchtime 1x -count 1) |
+			tee -a "$raw"
+	fi
 }
 
 # metric prints the median, over the -count runs, of the value reported
@@ -152,6 +164,27 @@ summary() {
 	# personality(0xffffffff) is allowed for that argument only, so each
 	# call runs the programs: here vigil's must not be slower.
 	allowed_rows personality 0
+	baseline_rows
+}
+
+# baseline_rows reports vigil baseline and verify against aide, when they ran.
+baseline_rows() {
+	local vigil aide workers what
+	for what in Baseline Verify; do
+		vigil=$(metric "Benchmark$what/vigil" MB/s) || continue
+		row "$what: vigil" "$(calc "$vigil") MB/s" "" "$(calc "$(metric "Benchmark$what/vigil" files/s)") files/s"
+		aide=$(metric "Benchmark$what/aide" MB/s) || { row "  aide" "skipped" "" "(apt-get install aide)"; continue; }
+		workers=$(metric "Benchmark$what/aide-workers" MB/s)
+		row "  aide (1 worker, its default)" "$(calc "$aide") MB/s"
+		row "  aide --workers=$(nproc)" "$(calc "$workers") MB/s"
+		if [[ $what == Baseline ]]; then
+			local best ratio
+			best=$(awk -v a="$aide" -v w="$workers" 'BEGIN { print (a > w) ? a : w }')
+			ratio=$(calc "$vigil / $best")
+			row "  vigil / aide's best" "${ratio}x" ">= ${min_aide_ratio}x" \
+				"$(awk -v r="$ratio" -v m="$min_aide_ratio" 'BEGIN { print (r + 0 >= m + 0) ? "PASS" : "MISS" }')"
+		fi
+	done
 }
 
 # allowed_ns prints the median ns per call of an AllowedSyscall
