@@ -1,0 +1,374 @@
+package filewatch
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/linux"
+)
+
+// DefaultRescan is how often a Watcher compares every file with the
+// baseline, for what inotify cannot see (a change made before the watch
+// was set up, a lost event, a watch limit reached).
+const DefaultRescan = 10 * time.Minute
+
+// Report is told of each change found: what differs from the baseline
+// and what the kernel said happened ("write", "create", "remove",
+// "rename", "chmod"; "modified" when a rescan found it).
+type Report func(c Change, op string)
+
+// Problem kinds a Watcher reports through WatchOptions.Trouble.
+var (
+	// ErrEventsLost: the kernel's event queue overflowed; a rescan follows.
+	ErrEventsLost = errors.New("inotify event queue overflowed: events lost, rescanning")
+)
+
+// WatchOptions configure a Watcher.
+type WatchOptions struct {
+	// Skip are paths left out with everything under them (mount points,
+	// vigil's own files), as in Options.
+	Skip []string
+	// Rescan is the period of the full rescan: DefaultRescan when 0,
+	// never when negative.
+	Rescan time.Duration
+	// Trouble is told what keeps the watch from being complete: a
+	// directory that cannot be watched (the watch limit: ErrWatchLimit),
+	// lost events. Never nil-checked by callers: set it.
+	Trouble func(path string, err error)
+	// settle is how long after a write without close the file is checked.
+	settle time.Duration
+}
+
+// Watcher reports, as they happen, changes to the files of a baseline.
+type Watcher struct {
+	base    map[string]*Entry
+	m       *Manifest
+	o       WatchOptions
+	report  Report
+	in      *linux.Inotify
+	dirs    map[int]string // watch descriptor → directory
+	watched map[string]int // directory → watch descriptor
+	// state is what was last reported of a path: its entry's key, or ""
+	// after reporting it removed; a path matching the baseline is absent.
+	state   map[string]string
+	pending map[string]time.Time // written, not closed: check at this time
+	buf     []byte
+	limited bool // the watch limit was reported
+}
+
+// watchMask is what a watched directory reports.
+const watchMask = linux.InModify | linux.InAttrib | linux.InCloseWrite | linux.InMovedFrom | linux.InMovedTo |
+	linux.InCreate | linux.InDelete | linux.InDeleteSelf | linux.InMoveSelf | linux.InOnlyDir |
+	linux.InDontFollow | linux.InExclUnlink
+
+// NewWatcher watches every directory of m's trees (less its excludes and
+// o.Skip) and reports to report. Directories made later are watched as
+// they appear. Call Run, then Close.
+func NewWatcher(m *Manifest, o WatchOptions, report Report) (*Watcher, error) {
+	in, err := linux.NewInotify()
+	if err != nil {
+		return nil, err
+	}
+	if o.Rescan == 0 {
+		o.Rescan = DefaultRescan
+	}
+	if o.settle == 0 {
+		o.settle = 20 * time.Millisecond
+	}
+	w := &Watcher{
+		base: make(map[string]*Entry, len(m.Entries)), m: m, o: o, report: report, in: in,
+		dirs: map[int]string{}, watched: map[string]int{}, state: map[string]string{},
+		pending: map[string]time.Time{}, buf: make([]byte, 256<<10),
+	}
+	for i := range m.Entries {
+		w.base[m.Entries[i].Path] = &m.Entries[i]
+	}
+	for _, root := range m.Roots {
+		w.watchTree(filepath.Clean(root), false)
+	}
+	return w, nil
+}
+
+// Close stops the watch.
+func (w *Watcher) Close() error { return w.in.Close() }
+
+// Run reports changes until stop is closed, then checks what is still
+// pending and returns.
+func (w *Watcher) Run(stop <-chan struct{}) error {
+	var rescan <-chan time.Time
+	if w.o.Rescan > 0 {
+		t := time.NewTicker(w.o.Rescan)
+		defer t.Stop()
+		rescan = t.C
+	}
+	for {
+		select {
+		case <-stop:
+			w.drain()
+			return nil
+		case <-rescan:
+			w.Rescan()
+		default:
+		}
+		timeout := 100 // ms: how often stop and the rescan are looked at
+		for _, at := range w.pending {
+			timeout = min(timeout, max(0, int(time.Until(at).Milliseconds())+1))
+		}
+		evs, err := w.in.Read(timeout)
+		if err != nil {
+			return err
+		}
+		w.handle(evs)
+		w.checkDue(time.Now())
+	}
+}
+
+// drain handles what the kernel has queued and checks every pending file:
+// the app has exited, what it did must be reported.
+func (w *Watcher) drain() {
+	for range 10 {
+		evs, err := w.in.Read(0)
+		if err != nil || len(evs) == 0 {
+			break
+		}
+		w.handle(evs)
+	}
+	w.checkDue(time.Now().Add(time.Hour))
+}
+
+func (w *Watcher) handle(evs []linux.InotifyEvent) {
+	for _, ev := range evs {
+		if ev.Mask&linux.InQOverflow != 0 {
+			w.o.Trouble("", ErrEventsLost)
+			w.Rescan()
+			continue
+		}
+		dir, ok := w.dirs[ev.Wd]
+		if !ok {
+			continue
+		}
+		if ev.Mask&linux.InIgnored != 0 {
+			delete(w.dirs, ev.Wd)
+			if w.watched[dir] == ev.Wd {
+				delete(w.watched, dir)
+			}
+			continue
+		}
+		path := dir
+		if ev.Name != "" {
+			path = filepath.Join(dir, ev.Name)
+		}
+		if w.skipped(path) {
+			continue
+		}
+		switch {
+		case ev.Mask&(linux.InDeleteSelf|linux.InMoveSelf) != 0:
+			// The directory went, and what was under it.
+			w.checkUnder(dir, opOf(ev.Mask))
+		case ev.Mask&linux.InIsDir != 0 && ev.Mask&(linux.InCreate|linux.InMovedTo) != 0:
+			w.watchTree(path, true)
+		case ev.Mask&linux.InIsDir != 0 && ev.Mask&linux.InMovedFrom != 0:
+			w.checkUnder(path, "rename")
+		case ev.Mask == linux.InModify:
+			if _, ok := w.pending[path]; !ok {
+				w.pending[path] = time.Now().Add(w.o.settle)
+			}
+		default:
+			delete(w.pending, path)
+			w.check(path, opOf(ev.Mask))
+		}
+	}
+}
+
+func opOf(mask uint32) string {
+	switch {
+	case mask&(linux.InModify|linux.InCloseWrite) != 0:
+		return "write"
+	case mask&linux.InCreate != 0:
+		return "create"
+	case mask&(linux.InDelete|linux.InDeleteSelf) != 0:
+		return "remove"
+	case mask&(linux.InMovedFrom|linux.InMovedTo|linux.InMoveSelf) != 0:
+		return "rename"
+	case mask&linux.InAttrib != 0:
+		return "chmod"
+	}
+	return "modified"
+}
+
+// checkDue checks the written files whose time has come.
+func (w *Watcher) checkDue(now time.Time) {
+	for path, at := range w.pending {
+		if !at.After(now) {
+			delete(w.pending, path)
+			w.check(path, "write")
+		}
+	}
+}
+
+// watchTree watches dir and the directories under it; with fresh, it is
+// new, and every entry under it is checked (they are not the baseline's).
+func (w *Watcher) watchTree(dir string, fresh bool) {
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error { //nolint:errcheck // problems are reported in the callback
+		if err != nil || w.skipped(path) {
+			if d != nil && d.IsDir() && path != dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if fresh {
+			w.check(path, "create")
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		wd, err := w.in.Add(path, watchMask)
+		switch {
+		case errors.Is(err, linux.ErrWatchLimit):
+			if !w.limited {
+				w.o.Trouble(path, err)
+				w.limited = true
+			}
+			return filepath.SkipAll
+		case err != nil:
+			w.o.Trouble(path, err)
+			return filepath.SkipDir
+		}
+		w.dirs[wd], w.watched[path] = path, wd
+		return nil
+	})
+}
+
+// checkUnder checks path and every baseline or reported path under it.
+func (w *Watcher) checkUnder(path, op string) {
+	w.check(path, op)
+	prefix := path + "/"
+	for p := range w.base {
+		if strings.HasPrefix(p, prefix) {
+			w.check(p, op)
+		}
+	}
+	for p := range w.state {
+		if strings.HasPrefix(p, prefix) {
+			w.check(p, op)
+		}
+	}
+}
+
+// check compares path with the baseline and reports what differs, unless
+// it was reported in this same state already.
+func (w *Watcher) check(path, op string) {
+	if w.skipped(path) {
+		return
+	}
+	cur, err := entryOf(path)
+	present := err == nil
+	if present && cur.Type == TypeFile {
+		cur.SHA256, cur.Size, err = hashFile(path, w.buf)
+		present = err == nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		w.o.Trouble(path, err)
+		return
+	}
+	want, inBase := w.base[path]
+	key := ""
+	switch {
+	case present && inBase:
+		key = stateKey(&cur)
+	case present:
+		key = "added" // once, whatever is written to it next
+	}
+	last, reported := w.state[path]
+	var changes []Change
+	switch {
+	case !present && !inBase && !reported && op == "create":
+		// Made and gone (or renamed) before it could be read: still drift.
+		w.state[path] = "added"
+		w.report(Change{Kind: Added, Path: path, Actual: "gone before it could be read"}, op)
+		return
+	case present && inBase && key == stateKey(want), !present && !inBase && !reported:
+		delete(w.state, path) // as in the baseline: nothing (more) to say
+		return
+	case !present && !inBase: // reported added, now gone
+		delete(w.state, path)
+		w.report(Change{Kind: Removed, Path: path}, op)
+		return
+	case !present:
+		changes = []Change{{Kind: Removed, Path: path}}
+	case !inBase:
+		changes = []Change{{Kind: Added, Path: path, Actual: describe(&cur)}}
+	default:
+		changes = compareEntry(want, &cur)
+	}
+	if reported && last == key {
+		return
+	}
+	w.state[path] = key
+	for _, c := range changes {
+		w.report(c, op)
+	}
+}
+
+// Rescan compares every file with the baseline now and reports what the
+// watch has not.
+func (w *Watcher) Rescan() {
+	got, problems, err := Scan(Options{Roots: w.m.Roots, Excludes: w.m.Excludes, Skip: w.o.Skip, Workers: 1})
+	if err != nil {
+		w.o.Trouble("", fmt.Errorf("rescan: %w", err))
+		return
+	}
+	for _, p := range problems {
+		w.o.Trouble(p.Path, p.Err)
+	}
+	seen := map[string]bool{}
+	for _, c := range Compare(w.m.Entries, got) {
+		if !seen[c.Path] {
+			seen[c.Path] = true
+			w.check(c.Path, "modified")
+		}
+	}
+}
+
+func (w *Watcher) skipped(path string) bool {
+	for _, p := range w.o.Skip {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	for _, p := range Skipped {
+		if (path == p || strings.HasPrefix(path, p+"/")) && !containsString(w.m.Roots, p) {
+			return true
+		}
+	}
+	return excluded(w.m.Excludes, path)
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// stateKey identifies what a manifest records of e.
+func stateKey(e *Entry) string {
+	return fmt.Sprintf("%c %o %d %d %d %s %s", e.Type, e.Mode, e.UID, e.GID, e.Size, e.SHA256, e.Target)
+}
+
+// describe says what a new entry is, for an added change.
+func describe(e *Entry) string {
+	switch e.Type {
+	case TypeFile:
+		return fmt.Sprintf("file %04o %d:%d, sha256:%s (%d bytes)", e.Mode, e.UID, e.GID, e.SHA256, e.Size)
+	case TypeSymlink:
+		return "symlink to " + e.Target
+	}
+	return fmt.Sprintf("%s %04o %d:%d", e.Type, e.Mode, e.UID, e.GID)
+}

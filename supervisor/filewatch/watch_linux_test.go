@@ -1,0 +1,180 @@
+package filewatch
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// watched starts a Watcher on a baseline of dir and returns a function
+// that waits until the reports match want (or fails after a while), and
+// stop.
+// Reports read "op kind path", or "kind path" without withOps: which
+// event a change is first seen in can vary when events come in a batch.
+func watched(t *testing.T, dir string, withOps bool) (wait func(want []string), stop func()) {
+	t.Helper()
+	entries, _, err := Scan(Options{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Roots: []string{dir}, Created: time.Now(), Entries: entries}
+	var mu sync.Mutex
+	var got []string
+	w, err := NewWatcher(m, WatchOptions{Rescan: -1, Trouble: func(path string, err error) {
+		t.Errorf("trouble at %s: %v", path, err)
+	}}, func(c Change, op string) {
+		mu.Lock()
+		defer mu.Unlock()
+		r := string(c.Kind) + " " + strings.TrimPrefix(c.Path, dir)
+		if withOps {
+			r = op + " " + r
+		}
+		got = append(got, r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, finished := make(chan struct{}), make(chan error)
+	go func() { finished <- w.Run(done) }()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			close(done)
+			if err := <-finished; err != nil {
+				t.Error(err)
+			}
+			w.Close()
+		}
+	}
+	t.Cleanup(stop)
+	wait = func(want []string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second) // a hang guard, not a timing
+		for {
+			mu.Lock()
+			now := slices.Clone(got)
+			mu.Unlock()
+			slices.Sort(now)
+			if slices.Equal(now, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reports\n%s\nwant\n%s", strings.Join(now, "\n"), strings.Join(want, "\n"))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return wait, stop
+}
+
+func TestWatcher(t *testing.T) {
+	dir := tree(t)
+	wait, _ := watched(t, dir, false)
+	p := func(name string) string { return filepath.Join(dir, name) }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	step := func(do func() error, reports ...string) {
+		t.Helper()
+		must(do())
+		want = append(want, reports...)
+		slices.Sort(want)
+		wait(want)
+	}
+	step(func() error { return os.WriteFile(p("config"), []byte("key=evil1\n"), 0o640) }, "content /config")
+	// Written again to the same content: already reported, not again.
+	step(func() error { return os.WriteFile(p("config"), []byte("key=evil1\n"), 0o640) })
+	step(func() error { return syscall.Chmod(p("bin/tool"), 0o755) }, "mode /bin/tool")
+	step(func() error {
+		must(os.WriteFile(p("bin/tool.new"), []byte("#!/bin/sh\necho evil\n"), 0o4755))
+		return os.Rename(p("bin/tool.new"), p("bin/tool"))
+	}, "added /bin/tool.new", "content /bin/tool", "mode /bin/tool", "removed /bin/tool.new")
+	step(func() error { return os.Remove(p("cache/deep/x")) }, "removed /cache/deep/x")
+	step(func() error { return os.MkdirAll(p("cache/new/deeper"), 0o755) }, "added /cache/new", "added /cache/new/deeper")
+	// A directory made after the watch started is watched too.
+	step(func() error { return os.WriteFile(p("cache/new/deeper/f"), nil, 0o644) }, "added /cache/new/deeper/f")
+	step(func() error { return os.Remove(p("link")) }, "removed /link")
+	step(func() error { return os.Symlink("/tmp/evil", p("link")) }, "target /link")
+	// Put back as it was: nothing to report.
+	step(func() error { return os.WriteFile(p("config"), []byte("key=value\n"), 0o640) })
+}
+
+// TestWatcherOps: what the kernel said happened, one change at a time.
+func TestWatcherOps(t *testing.T) {
+	dir := tree(t)
+	wait, _ := watched(t, dir, true)
+	var want []string
+	for _, s := range []struct {
+		do     func() error
+		report string
+	}{
+		{func() error { return os.WriteFile(filepath.Join(dir, "config"), []byte("x"), 0o640) }, "write content /config"},
+		{func() error { return syscall.Chmod(filepath.Join(dir, "bin"), 0o700) }, "chmod mode /bin"},
+		{func() error { return os.Remove(filepath.Join(dir, "fifo")) }, "remove removed /fifo"},
+		{func() error { return os.Rename(filepath.Join(dir, "module.pyc"), filepath.Join(dir, "m.pyc")) }, "rename removed /module.pyc"},
+	} {
+		if err := s.do(); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s.report)
+		if s.report == "rename removed /module.pyc" {
+			want = append(want, "rename added /m.pyc")
+		}
+		slices.Sort(want)
+		wait(want)
+	}
+}
+
+// TestWatcherStop: what the app did just before it exited is reported
+// when the watch stops, the file still open for writing included.
+func TestWatcherStop(t *testing.T) {
+	dir := tree(t)
+	wait, stop := watched(t, dir, true)
+	f, err := os.OpenFile(filepath.Join(dir, "config"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("more\n"); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	wait([]string{"write content /config"})
+}
+
+func TestWatcherRescan(t *testing.T) {
+	dir := tree(t)
+	entries, _, err := Scan(Options{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Changed before the watch starts: only a rescan can see it.
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte("before\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Roots: []string{dir}, Created: time.Now(), Entries: entries}
+	var got []string
+	w, err := NewWatcher(m, WatchOptions{Rescan: -1, Trouble: func(p string, err error) { t.Errorf("%s: %v", p, err) }},
+		func(c Change, op string) {
+			got = append(got, op+" "+string(c.Kind)+" "+strings.TrimPrefix(c.Path, dir))
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Rescan()
+	w.Rescan() // the same state: not again
+	if want := []string{"modified content /config"}; !slices.Equal(got, want) {
+		t.Errorf("reports %q, want %q", got, want)
+	}
+}
