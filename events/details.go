@@ -32,6 +32,27 @@ type FileDetails struct {
 	// Op is what happened: "write", "create", "remove", "rename", "chmod",
 	// "modified" (found by a rescan).
 	Op string `json:"op,omitempty"`
+	// Change is how the file differs from the baseline: "added",
+	// "removed", "content", "mode", "owner", "type", "target".
+	Change string `json:"change,omitempty"`
+	// Expected and Actual are the baseline's and the file's value, as
+	// vigil verify prints them ("sha256:… (N bytes)", "0755", "0:0").
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+	// By is the process that made the change when vigil knows it, else
+	// "unknown" (the event's process is then left out).
+	By string `json:"by,omitempty"`
+}
+
+// LifecycleDetails are the details of a lifecycle event.
+type LifecycleDetails struct {
+	// What happened to vigil: "degraded" when part of its watch is off.
+	What string `json:"what"`
+	// Component is the part concerned ("filewatch").
+	Component string `json:"component,omitempty"`
+	// Path and Error say where and why, when they apply.
+	Path  string `json:"path,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // SetDetails stores v, marshalled to a JSON object, as e's details.

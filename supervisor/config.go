@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/filewatch"
 	"github.com/vigilsec/vigil/supervisor/prestart"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
@@ -40,6 +41,15 @@ type Config struct {
 	// user, supplementary groups, capabilities kept. The zero value keeps
 	// vigil's own.
 	Credential Credential
+	// Baseline, when set, is watched while the app runs: every change to
+	// its files is reported to Events as a file event.
+	Baseline *filewatch.Manifest
+	// BaselineSkip are paths the watch leaves out (mount points, vigil's
+	// own files).
+	BaselineSkip []string
+	// Rescan is the period of the full comparison with the baseline
+	// (filewatch.DefaultRescan when 0, never when negative).
+	Rescan time.Duration
 	// Sandbox, when set, is a sandbox started early (package prestart):
 	// the app starts through it even when it has nothing to apply. Run
 	// takes it over; if Run is not called, Abort it.
@@ -61,8 +71,8 @@ func (c Config) Validate() error {
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
 	}
-	if c.Seccomp != nil && (c.Events == nil || c.Workload == "") {
-		return fmt.Errorf("a seccomp filter needs an event sink and a workload name")
+	if (c.Seccomp != nil || c.Baseline != nil) && (c.Events == nil || c.Workload == "") {
+		return fmt.Errorf("a seccomp filter or a baseline needs an event sink and a workload name")
 	}
 	return nil
 }

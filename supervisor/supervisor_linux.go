@@ -56,7 +56,10 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 			return 0, err
 		}
 		s.logStart()
-		return s.loop(sigs), nil
+		fw := startFileWatch(&cfg, log)
+		code := s.loop(sigs)
+		fw.wait(notifierDrain, log)
+		return code, nil
 	}
 	pid, listener, conn, err := spawnSandboxed(&cfg)
 	if pid == 0 {
@@ -70,8 +73,10 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	} else if listener >= 0 {
 		n = startNotifier(listener, conn, &cfg, log)
 	}
+	fw := startFileWatch(&cfg, log)
 	code := s.loop(sigs)
 	n.wait(notifierDrain)
+	fw.wait(notifierDrain, log)
 	return code, nil
 }
 

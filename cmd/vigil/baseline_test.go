@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil/events"
 )
 
 func TestBaselineVerify(t *testing.T) {
@@ -73,5 +75,104 @@ func TestBaselineVerify(t *testing.T) {
 		if code, stdout, stderr := verify(tt.args...); code != 2 || stdout != "" || !strings.Contains(stderr, tt.wantErr) {
 			t.Errorf("verify %v: exit %d, stdout %q, stderr %q; want 2 saying %q", tt.args, code, stdout, stderr, tt.wantErr)
 		}
+	}
+}
+
+// TestRunWatchesBaseline: vigil run --baseline reports, as file events,
+// every change the app makes to the baseline's files: a write, a file
+// replaced by a rename over it, a chmod, a removal, a new file.
+func TestRunWatchesBaseline(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			dir := t.TempDir()
+			root := filepath.Join(dir, "image")
+			base := filepath.Join(dir, "baseline")
+			for _, f := range []string{"bin/tool", "etc/app.conf", "etc/cron", "lib/libx.so"} {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(root, f), []byte(f), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if code, _, stderr := runVigil(t, m, nil, "baseline", "--out", base, root); code != 0 {
+				t.Fatalf("baseline: exit %d: %s", code, stderr)
+			}
+			script := strings.Join([]string{
+				"cd " + root,
+				"echo evil >> etc/app.conf",
+				"printf x > lib/libx.so.new && mv lib/libx.so.new lib/libx.so",
+				"chmod 4755 bin/tool",
+				"rm etc/cron",
+				"echo x > bin/dropper",
+				"sleep 0.2",
+			}, " && ")
+			code, _, stderr := runVigil(t, m, nil, "run", "--log-level=warn", "--baseline", base, "--workload", "test", "--", "sh", "-c", script)
+			if code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+			}
+			got := map[string]string{}
+			for _, ev := range fileEvents(t, stderr) {
+				got[ev.Change+" "+strings.TrimPrefix(ev.Path, root)] = ev.Severity
+			}
+			want := map[string]string{
+				"content /etc/app.conf": "high",
+				"content /lib/libx.so":  "high",
+				"mode /lib/libx.so":     "medium", // the new file's 0644
+				"mode /bin/tool":        "critical",
+				"removed /etc/cron":     "medium",
+				"added /bin/dropper":    "medium",
+			}
+			for k, sev := range want {
+				if got[k] != sev {
+					t.Errorf("event %q: severity %q, want %q", k, got[k], sev)
+				}
+			}
+			for k := range got {
+				if _, ok := want[k]; !ok && k != "added /lib/libx.so.new" && k != "removed /lib/libx.so.new" {
+					t.Errorf("unexpected event %q", k)
+				}
+			}
+			if t.Failed() {
+				t.Logf("stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+type fileEvent struct {
+	Path, Change, Severity string
+}
+
+// fileEvents decodes the file events among vigil's stderr lines.
+func fileEvents(t *testing.T, stderr string) []fileEvent {
+	t.Helper()
+	var out []fileEvent
+	for _, ev := range syscallEvents(t, stderr) {
+		if ev.Kind != events.KindFile || ev.Rule != "files.baseline" || ev.Workload != "test" {
+			continue
+		}
+		var d events.FileDetails
+		if err := ev.DetailsAs(&d); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fileEvent{d.Path, d.Change, string(ev.Severity)})
+	}
+	return out
+}
+
+func TestRunBadBaseline(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "baseline")
+	if err := os.WriteFile(bad, []byte("not a baseline"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	started := filepath.Join(dir, "started")
+	code, _, stderr := runVigil(t, modes[1], nil, "run", "--baseline", bad, "--", "touch", started)
+	if code != 125 || !strings.Contains(stderr, bad+": corrupt baseline: not a gzip stream") {
+		t.Errorf("exit %d, stderr %q; want 125 naming the baseline", code, stderr)
+	}
+	if _, err := os.Stat(started); err == nil {
+		t.Errorf("the app started")
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
@@ -9,6 +11,7 @@ import (
 	"github.com/vigilsec/vigil/events"
 
 	"github.com/vigilsec/vigil/supervisor"
+	"github.com/vigilsec/vigil/supervisor/filewatch"
 	"github.com/vigilsec/vigil/supervisor/signals"
 	"github.com/vigilsec/vigil/supervisor/signals/early"
 )
@@ -24,7 +27,7 @@ Exit status (as docker run):
 
 // runOptions are vigil run's flags beyond the supervisor's own config.
 type runOptions struct {
-	policy, seccompProfile string
+	policy, seccompProfile, baseline string
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -34,6 +37,8 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "at shutdown, time between SIGTERM and SIGKILL for processes left running")
 	fs.StringVar(&opts.policy, "policy", "", "the policy file (YAML; default "+defaultPolicy+" when present)")
 	fs.StringVar(&opts.seccompProfile, "seccomp-profile", "", "start the app under this Docker/OCI seccomp profile (JSON, or docker-default for the built-in one), replacing the policy's, and report every call it does not allow")
+	fs.StringVar(&opts.baseline, "baseline", "", "watch the files of this baseline (vigil baseline) while the app runs, and report every change (default "+defaultBaseline+" when present; off: none)")
+	fs.DurationVar(&cfg.Rescan, "rescan", filewatch.DefaultRescan, "with a baseline, compare every file with it this often too (0: only at start)")
 	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events (default: the hostname)")
 	return &cfg, opts
 }
@@ -60,7 +65,7 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			return exitError
 		}
 		defer log.Sync() //nolint:errcheck // stderr may not support sync
-		if err := setupSeccomp(cfg, opts, log); err != nil {
+		if err := setupGuard(cfg, opts, log); err != nil {
 			fail("run: %v", err)
 			return exitError
 		}
@@ -76,19 +81,22 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 	}
 }
 
-// setupSeccomp puts the filter and privilege drop that the policy and
-// profile ask for into cfg, with the event sink and identity the filter's
-// reports need.
-func setupSeccomp(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error {
+// setupGuard puts the filter and privilege drop that the policy and
+// profile ask for, and the baseline to watch, into cfg, with the event sink
+// and identity their reports need.
+func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error {
 	g, err := loadGuard(policyPath(opts.policy), opts.seccompProfile)
 	if err != nil {
 		return err
 	}
 	cfg.Seccomp, cfg.SeccompRules, cfg.Credential = g.filter, g.ruleNames, g.cred
-	if cfg.Seccomp == nil {
+	if err := loadBaseline(cfg, opts.baseline); err != nil {
+		return err
+	}
+	if cfg.Seccomp == nil && cfg.Baseline == nil {
 		return nil
 	}
-	if len(cfg.Seccomp.Unknown) > 0 {
+	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {
 		log.Debug("seccomp profile names syscalls this architecture does not have; skipped",
 			zap.Strings("syscalls", cfg.Seccomp.Unknown))
 	}
@@ -104,5 +112,37 @@ func setupSeccomp(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) err
 		return err
 	}
 	cfg.Events = sink
+	return nil
+}
+
+// loadBaseline reads the baseline to watch (a path, "" for the default
+// when it exists, "off" for none) into cfg, with what the watch leaves out:
+// the mount points and the baseline itself. A baseline that cannot be read
+// is an error: the app is not started without the watch it asked for.
+func loadBaseline(cfg *supervisor.Config, path string) error {
+	switch path {
+	case "off":
+		return nil
+	case "":
+		if _, err := os.Stat(defaultBaseline); err != nil {
+			return nil
+		}
+		path = defaultBaseline
+	}
+	m, err := readManifest(path, "")
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	skip, err := filewatch.MountPoints()
+	if err != nil {
+		return fmt.Errorf("baseline: reading the mount points: %w", err)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		skip = append(skip, abs)
+	}
+	cfg.Baseline, cfg.BaselineSkip = m, skip
+	if cfg.Rescan == 0 {
+		cfg.Rescan = -1 // --rescan 0: the first comparison only
+	}
 	return nil
 }

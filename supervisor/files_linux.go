@@ -1,0 +1,106 @@
+package supervisor
+
+import (
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/supervisor/filewatch"
+)
+
+// fileRule is the rule of file events.
+const fileRule = "files.baseline"
+
+// fileWatch runs the baseline watch beside the app.
+type fileWatch struct {
+	stop, done chan struct{}
+}
+
+// startFileWatch starts watching cfg.Baseline's files, reporting to
+// cfg.Events; nil without a baseline.
+func startFileWatch(cfg *Config, log *zap.Logger) *fileWatch {
+	if cfg.Baseline == nil {
+		return nil
+	}
+	fw := &fileWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	emit := func(ev events.Event) {
+		ev.Workload = cfg.Workload
+		ev.Container = events.Container{Hostname: cfg.Hostname}
+		if err := cfg.Events.Emit(ev); err != nil {
+			log.Warn("emitting an event", zap.Error(err))
+		}
+	}
+	degraded := func(path string, err error) {
+		log.Warn("the file watch is not complete", zap.String("path", path), zap.Error(err))
+		ev := events.New(events.KindLifecycle, "vigil.filewatch", events.SeverityMedium, events.ActionAlert)
+		d := events.LifecycleDetails{What: "degraded", Component: "filewatch", Path: path, Error: err.Error()}
+		if err := ev.SetDetails(d); err == nil {
+			emit(ev)
+		}
+	}
+	report := func(c filewatch.Change, op string) {
+		ev := events.New(events.KindFile, fileRule, fileSeverity(c), events.ActionAlert)
+		d := events.FileDetails{Path: c.Path, Op: op, Change: string(c.Kind), Expected: c.Expected, Actual: c.Actual, By: "unknown"}
+		if err := ev.SetDetails(d); err != nil {
+			log.Error("bug: file details", zap.Error(err))
+			return
+		}
+		emit(ev)
+	}
+	go func() {
+		defer close(fw.done)
+		start := time.Now()
+		w, err := filewatch.NewWatcher(cfg.Baseline, filewatch.WatchOptions{
+			Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded,
+		}, report)
+		if err != nil {
+			degraded("", err)
+			return
+		}
+		defer w.Close()
+		log.Debug("watching the baseline's files", zap.Duration("took", time.Since(start)))
+		// What changed between the build and now, and while the watches
+		// were being set up.
+		w.Rescan()
+		if err := w.Run(fw.stop); err != nil {
+			degraded("", err)
+		}
+	}()
+	return fw
+}
+
+// wait stops the watch once it has reported what is pending, waiting at
+// most limit; a nil watch is done.
+func (fw *fileWatch) wait(limit time.Duration, log *zap.Logger) {
+	if fw == nil {
+		return
+	}
+	close(fw.stop)
+	select {
+	case <-fw.done:
+	case <-time.After(limit):
+		log.Warn("file watch still busy at exit", zap.Duration("waited", limit))
+	}
+}
+
+// fileSeverity rates a change: what runs or is run differently is high,
+// a new setuid or setgid bit critical.
+func fileSeverity(c filewatch.Change) events.Severity {
+	switch c.Kind {
+	case filewatch.Content, filewatch.TypeChanged, filewatch.Target:
+		return events.SeverityHigh
+	case filewatch.ModeChanged:
+		if setID(c.Actual) && !setID(c.Expected) {
+			return events.SeverityCritical
+		}
+	}
+	return events.SeverityMedium
+}
+
+// setID reports whether an octal mode as Change prints it ("4755") has the
+// setuid or setgid bit.
+func setID(mode string) bool {
+	return len(mode) == 4 && strings.ContainsAny(mode[:1], "234567")
+}
