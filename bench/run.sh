@@ -38,6 +38,7 @@ max_notify_us=10
 max_filter_ns=40 # an allowed syscall under vigil's filter, over unfiltered
 # ... and of the file integrity issue.
 min_aide_ratio=5 # vigil baseline's throughput over aide --init's
+max_file_event_ms=100 # a write to a baseline file until its event, p99
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -167,9 +168,14 @@ summary() {
 	baseline_rows
 }
 
-# baseline_rows reports vigil baseline and verify against aide, when they ran.
+# baseline_rows reports the file watch's latency, and vigil baseline and
+# verify against aide when they ran.
 baseline_rows() {
-	local vigil aide workers what
+	local vigil aide workers what p50 p99
+	p50=$(calc "$(metric BenchmarkFileEvent p50-ns) / 1e6")
+	p99=$(calc "$(metric BenchmarkFileEvent p99-ns) / 1e6")
+	row "file write to event, p50" "$p50 ms"
+	row "file write to event, p99" "$p99 ms" "< $max_file_event_ms ms" "$(verdict "$p99" "$max_file_event_ms")"
 	for what in Baseline Verify; do
 		vigil=$(metric "Benchmark$what/vigil" MB/s) || continue
 		row "$what: vigil" "$(calc "$vigil") MB/s" "" "$(calc "$(metric "Benchmark$what/vigil" files/s)") files/s"
