@@ -62,9 +62,28 @@ var examples = []example{
 		},
 	},
 	{
+		name: "files",
+		give: header + "files:\n  protect: enforce\n  paths: [/usr, /app]\n",
+	},
+	{
+		name: "bad files",
+		give: header + "files:\n  protect: lock\n  paths: [usr, /app/, /]\n",
+		wantErrs: []string{
+			`policy.yaml:4:12: unknown protect "lock": want detect or enforce`,
+			`policy.yaml:5:11: path "usr": want an absolute, clean path other than /`,
+			`policy.yaml:5:16: path "/app/": want an absolute, clean path other than /`,
+			`policy.yaml:5:23: path "/": want an absolute, clean path other than /`,
+		},
+	},
+	{
+		name:     "enforce without paths",
+		give:     header + "files:\n  protect: enforce\n",
+		wantErrs: []string{`policy.yaml:4:3: protect: enforce needs paths: the trees to make read-only for the app`},
+	},
+	{
 		name:     "future section",
 		give:     header + "exec:\n  allow: [/bin/sh]\n",
-		wantErrs: []string{`policy.yaml:3:1: unknown key "exec": want apiVersion, kind, seccomp, user, groups or capabilities`},
+		wantErrs: []string{`policy.yaml:3:1: unknown key "exec": want apiVersion, kind, seccomp, files, user, groups or capabilities`},
 	},
 	{
 		name: "every problem at once",

@@ -87,10 +87,11 @@ func sorted(lists ...[]*Problem) []error {
 }
 
 func (d *decoder) policy(n *yaml.Node, p *Policy) {
-	d.mapping(n, "apiVersion, kind, seccomp, user, groups or capabilities", &p.pos, map[string]field{
+	d.mapping(n, "apiVersion, kind, seccomp, files, user, groups or capabilities", &p.pos, map[string]field{
 		"apiVersion":   d.str(&p.APIVersion),
 		"kind":         d.str(&p.Kind),
 		"seccomp":      d.seccomp(&p.Seccomp),
+		"files":        d.files(&p.Files),
 		"user":         d.str(&p.User),
 		"groups":       d.groups(&p.Groups),
 		"capabilities": d.strs(&p.Capabilities, &p.pos, "capabilities"),
@@ -104,6 +105,18 @@ func (d *decoder) groups(dst *[]uint32) field {
 			*dst = append(*dst, uint32(g))
 			return ok
 		})
+	}
+}
+
+func (d *decoder) files(dst **FilesSection) field {
+	return func(n *yaml.Node) bool {
+		f := &FilesSection{}
+		d.mapping(n, "protect or paths", &f.pos, map[string]field{
+			"protect": d.str((*string)(&f.Protect)),
+			"paths":   d.strs(&f.Paths, &f.pos, "paths"),
+		})
+		*dst = f
+		return n.Kind == yaml.MappingNode
 	}
 }
 

@@ -18,6 +18,8 @@ type Policy struct {
 	Kind       string
 	// Seccomp is nil when the policy has no seccomp section.
 	Seccomp *SeccompSection
+	// Files is nil when the policy has no files section.
+	Files *FilesSection
 	// User is "uid:gid", the ids the app runs as; "" keeps vigil's own.
 	User string
 	// Groups are the app's supplementary group ids.
@@ -28,6 +30,28 @@ type Policy struct {
 
 	file string // name Parse was given: labels problems, anchors profile paths
 	pos  positions
+}
+
+// Protect says what vigil does about the baseline's files.
+type Protect string
+
+// The protect modes.
+const (
+	// ProtectDetect reports changes (the default).
+	ProtectDetect Protect = "detect"
+	// ProtectEnforce also makes Paths read-only for the app, and vigil's
+	// own files (policy, profile, baseline) unreadable, with Landlock.
+	ProtectEnforce Protect = "enforce"
+)
+
+// FilesSection is file integrity: what vigil does about the image's files.
+type FilesSection struct {
+	// Protect is ProtectDetect when "".
+	Protect Protect
+	// Paths are the absolute paths made read-only with ProtectEnforce.
+	Paths []string
+
+	pos positions
 }
 
 // SeccompSection is the seccomp filter: a base profile, an optional default

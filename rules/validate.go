@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,7 +54,24 @@ func (p *Policy) problems() []*Problem {
 	if p.Seccomp != nil {
 		p.Seccomp.check(c)
 	}
+	if p.Files != nil {
+		p.Files.check(c)
+	}
 	return c.problems
+}
+
+func (f *FilesSection) check(c *checker) {
+	if (f.Protect != "" || f.pos.has("protect")) && !f.pos.failed["protect"] && f.Protect != ProtectDetect && f.Protect != ProtectEnforce {
+		c.add(f.pos.of("protect"), "unknown protect %q: want %s or %s", f.Protect, ProtectDetect, ProtectEnforce)
+	}
+	for i, p := range f.Paths {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "/" {
+			c.add(f.pos.of(fmt.Sprintf("paths.%d", i)), "path %q: want an absolute, clean path other than /", p)
+		}
+	}
+	if f.Protect == ProtectEnforce && len(f.Paths) == 0 && !f.pos.failed["paths"] {
+		c.add(f.pos.of(""), "protect: enforce needs paths: the trees to make read-only for the app")
+	}
 }
 
 func (s *SeccompSection) check(c *checker) {

@@ -50,6 +50,10 @@ type Config struct {
 	// Rescan is the period of the full comparison with the baseline
 	// (filewatch.DefaultRescan when 0, never when negative).
 	Rescan time.Duration
+	// ReadOnly and Hidden are made read-only, and unreadable too, for the
+	// app with Landlock (through the sandbox re-exec), when the kernel has
+	// it.
+	ReadOnly, Hidden []string
 	// Sandbox, when set, is a sandbox started early (package prestart):
 	// the app starts through it even when it has nothing to apply. Run
 	// takes it over; if Run is not called, Abort it.

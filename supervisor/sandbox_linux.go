@@ -69,11 +69,17 @@ func sandbox() error {
 	// Capability sets are per thread: the one that drops them must be the
 	// one that calls execve. Never unlocked: this thread ends in execve.
 	runtime.LockOSThread()
-	if err := linux.Drop(spec.cred); err != nil {
-		return fmt.Errorf("sandbox: dropping privileges: %w", err)
-	}
 	if err := linux.SetNoNewPrivs(); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
+	}
+	// Before the drop: vigil's view of the directories is then complete.
+	if len(spec.readOnly)+len(spec.hidden) > 0 {
+		if err := restrictFiles(spec.readOnly, spec.hidden); err != nil {
+			return fmt.Errorf("sandbox: Landlock: %w", err)
+		}
+	}
+	if err := linux.Drop(spec.cred); err != nil {
+		return fmt.Errorf("sandbox: dropping privileges: %w", err)
 	}
 	if spec.seccomp {
 		// The listener is close-on-exec: the app does not get it.
@@ -205,7 +211,7 @@ func spawnSandboxed(cfg *Config) (pid, listener, conn int, err error) {
 		return 0, -1, -1, err // said here, in one line, rather than by the sandbox
 	}
 	pid, conn = sb.Take()
-	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, args: cfg.Args}
+	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, readOnly: cfg.ReadOnly, hidden: cfg.Hidden, args: cfg.Args}
 	if err = linux.SendBlob(conn, []byte(strings.Join(spec.argv()[2:], "\x00"))); err != nil {
 		err = fmt.Errorf("sending the app to the sandbox: %w", err)
 	} else if prog == nil {

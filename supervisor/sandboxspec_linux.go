@@ -10,14 +10,17 @@ import (
 
 // sandboxSpec is what PID 1 tells the sandbox on its command line:
 //
-//	vigil __sandbox [--seccomp] [--user UID:GID] [--groups G,...] [--caps N,...] -- APP [ARG...]
+//	vigil __sandbox [--seccomp] [--user UID:GID] [--groups G,...] [--caps N,...]
+//	    [--ro PATH]... [--hide PATH]... -- APP [ARG...]
 //
 // --seccomp: read the program from fd 3; --groups and --caps may be empty
-// (no groups, no capabilities); capabilities are numbers.
+// (no groups, no capabilities); capabilities are numbers; --ro and --hide
+// are the Landlock restrictions (read-only, unreadable).
 type sandboxSpec struct {
-	seccomp bool
-	cred    linux.Credential
-	args    []string
+	seccomp          bool
+	cred             linux.Credential
+	readOnly, hidden []string
+	args             []string
 }
 
 func (s sandboxSpec) argv() []string {
@@ -34,6 +37,12 @@ func (s sandboxSpec) argv() []string {
 	}
 	if c.SetCaps {
 		argv = append(argv, "--caps", joinInts(c.Caps))
+	}
+	for _, p := range s.readOnly {
+		argv = append(argv, "--ro", p)
+	}
+	for _, p := range s.hidden {
+		argv = append(argv, "--hide", p)
 	}
 	return append(append(argv, "--"), s.args...)
 }
@@ -65,6 +74,10 @@ func parseSandboxArgs(args []string) (sandboxSpec, error) {
 		case "--caps":
 			s.cred.SetCaps = true
 			s.cred.Caps, err = splitInts(val, strconv.Atoi)
+		case "--ro":
+			s.readOnly = append(s.readOnly, val)
+		case "--hide":
+			s.hidden = append(s.hidden, val)
 		default:
 			err = fmt.Errorf("unknown flag")
 		}

@@ -14,6 +14,7 @@ func TestSandboxSpecRoundTrip(t *testing.T) {
 		{cred: linux.Credential{SetUser: true, UID: 1000, GID: 4294967294}, args: []string{"/bin/sh", "-c", "id"}},
 		{seccomp: true, cred: linux.Credential{SetGroups: true, SetCaps: true}, args: []string{"app"}},
 		{cred: linux.Credential{SetGroups: true, Groups: []uint32{10, 20}, SetCaps: true, Caps: []int{0, 10, 40}}, args: []string{"app"}},
+		{readOnly: []string{"/usr", "/a b"}, hidden: []string{"/etc/vigil/baseline"}, args: []string{"app"}},
 	}
 	for _, want := range tests {
 		argv := want.argv()

@@ -51,7 +51,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	}
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
-	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil {
+	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			return 0, err
 		}

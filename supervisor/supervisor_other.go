@@ -18,3 +18,6 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 
 // Sandbox fails: vigil supervises only on Linux.
 func Sandbox() int { return 125 }
+
+// LandlockABI is 0: no Landlock outside Linux.
+func LandlockABI() int { return 0 }

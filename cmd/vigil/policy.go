@@ -36,6 +36,9 @@ type guard struct {
 	// ruleNames name the filter's rules in events.
 	ruleNames []string
 	cred      supervisor.Credential
+	// readOnly are the trees the policy makes read-only (files.protect:
+	// enforce); own are vigil's files the app must not read then.
+	readOnly, own []string
 }
 
 // loadGuard reads the policy at policy (none when "") and the profile (a
@@ -50,6 +53,13 @@ func loadGuard(policy, profile string) (guard, error) {
 			return g, err
 		}
 		g.cred = credential(p)
+		if f := p.Files; f != nil && f.Protect == rules.ProtectEnforce {
+			g.readOnly = f.Paths
+			g.own = append(g.own, policy)
+			if prof := p.ProfilePath(); prof != "" && prof != seccomp.DockerDefaultName {
+				g.own = append(g.own, prof)
+			}
+		}
 	}
 	spec, err := seccompSpec(p, profile)
 	if err != nil || spec == nil {

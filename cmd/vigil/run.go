@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
+	"github.com/vigilsec/vigil/supervisor/seccomp"
 	"github.com/vigilsec/vigil/supervisor/signals"
 	"github.com/vigilsec/vigil/supervisor/signals/early"
 )
@@ -93,7 +94,19 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if err := loadBaseline(cfg, opts.baseline); err != nil {
 		return err
 	}
-	if cfg.Seccomp == nil && cfg.Baseline == nil {
+	if len(g.readOnly) > 0 {
+		cfg.ReadOnly, cfg.Hidden = g.readOnly, g.own
+		if opts.seccompProfile != "" && opts.seccompProfile != seccomp.DockerDefaultName {
+			cfg.Hidden = append(cfg.Hidden, opts.seccompProfile)
+		}
+		if cfg.Baseline != nil {
+			cfg.Hidden = append(cfg.Hidden, cfg.BaselineSkip[len(cfg.BaselineSkip)-1]) // the baseline file
+		}
+		for i, p := range cfg.Hidden {
+			cfg.Hidden[i], _ = filepath.Abs(p)
+		}
+	}
+	if cfg.Seccomp == nil && cfg.Baseline == nil && len(cfg.ReadOnly) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {
@@ -112,6 +125,17 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		return err
 	}
 	cfg.Events = sink
+	if len(cfg.ReadOnly) > 0 && supervisor.LandlockABI() == 0 {
+		// Detection goes on; enforcement cannot.
+		log.Warn("the kernel has no Landlock (or it is blocked): files.protect enforce is off")
+		ev := events.New(events.KindLifecycle, "vigil.landlock", events.SeverityHigh, events.ActionAlert)
+		ev.Workload, ev.Container = cfg.Workload, events.Container{Hostname: cfg.Hostname}
+		if err := ev.SetDetails(events.LifecycleDetails{What: "degraded", Component: "landlock",
+			Error: "Landlock is not available: protected paths stay writable"}); err == nil {
+			sink.Emit(ev) //nolint:errcheck // stderr
+		}
+		cfg.ReadOnly, cfg.Hidden = nil, nil
+	}
 	return nil
 }
 

@@ -3,7 +3,13 @@ package filewatch
 import (
 	"fmt"
 	"strings"
+	"time"
 )
+
+// DefaultRescan is how often a Watcher compares every file with the
+// baseline, for what inotify cannot see (a change made before the watch
+// was set up, a lost event, a watch limit reached).
+const DefaultRescan = 10 * time.Minute
 
 // ChangeKind says how an entry differs from the baseline.
 type ChangeKind string

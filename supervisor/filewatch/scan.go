@@ -168,8 +168,8 @@ func entryOf(path string) (Entry, error) {
 	}
 	e := Entry{
 		Path: path,
-		Type: typeOf(fileMode(st.Mode)),
-		Mode: st.Mode & 07777,
+		Type: typeOf(fileMode(uint32(st.Mode))),
+		Mode: uint32(st.Mode) & 07777,
 		UID:  st.Uid,
 		GID:  st.Gid,
 	}
@@ -185,7 +185,7 @@ func entryOf(path string) (Entry, error) {
 	case TypeChar, TypeBlock:
 		e.Target = fmt.Sprintf("%d:%d", major(uint64(st.Rdev)), minor(uint64(st.Rdev)))
 	case 0:
-		return Entry{}, fmt.Errorf("unknown file type %#o", st.Mode&syscall.S_IFMT)
+		return Entry{}, fmt.Errorf("unknown file type %#o", uint32(st.Mode)&syscall.S_IFMT)
 	}
 	return e, nil
 }

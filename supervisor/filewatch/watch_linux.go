@@ -11,11 +11,6 @@ import (
 	"github.com/vigilsec/vigil/internal/linux"
 )
 
-// DefaultRescan is how often a Watcher compares every file with the
-// baseline, for what inotify cannot see (a change made before the watch
-// was set up, a lost event, a watch limit reached).
-const DefaultRescan = 10 * time.Minute
-
 // Report is told of each change found: what differs from the baseline
 // and what the kernel said happened ("write", "create", "remove",
 // "rename", "chmod"; "modified" when a rescan found it).

@@ -1,0 +1,56 @@
+package main_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestProtectEnforce: with files.protect: enforce, the policy's paths are
+// read-only for the app (writes, new files, removals and renames into
+// them fail with EACCES) and vigil's own files (the policy, the baseline)
+// are unreadable to it, with Landlock; the rest of the file system is as
+// it was. Run as Docker would: PID 1 with Docker's capabilities.
+func TestProtectEnforce(t *testing.T) {
+	dir := t.TempDir()
+	ro, rw := filepath.Join(dir, "app"), filepath.Join(dir, "data")
+	for _, d := range []string{filepath.Join(ro, "sub"), rw} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(ro, "conf"), []byte("original\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "baseline")
+	if code, _, stderr := runVigil(t, modes[1], nil, "baseline", "--out", base, ro); code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, stderr)
+	}
+	policy := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  protect: enforce\n  paths: ["+ro+"]\n")
+	try := func(name, cmd string) string {
+		return cmd + " 2>/dev/null && echo " + name + "=ok || echo " + name + "=denied"
+	}
+	script := strings.Join([]string{
+		try("write", "echo x > "+ro+"/conf"),
+		try("create", "echo x > "+ro+"/sub/new"),
+		try("remove", "rm "+ro+"/conf"),
+		try("rename-in", "echo x > "+rw+"/f && mv "+rw+"/f "+ro+"/sub/f"),
+		try("read", "cat "+ro+"/conf >/dev/null"),
+		try("write-elsewhere", "echo x > "+rw+"/g"),
+		try("read-policy", "cat "+policy+" >/dev/null"),
+		try("read-baseline", "cat "+base+" >/dev/null"),
+	}, "; ")
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			code, stdout, stderr := runVigil(t, m, dockerCaps, "run", "--log-level=warn", "--policy", policy, "--baseline", base, "--", "sh", "-c", script)
+			want := "write=denied\ncreate=denied\nremove=denied\nrename-in=denied\nread=ok\nwrite-elsewhere=ok\nread-policy=denied\nread-baseline=denied\n"
+			if code != 0 || stdout != want {
+				t.Fatalf("exit %d, stdout:\n%s\nwant 0 and\n%s\nstderr:\n%s", code, stdout, want, stderr)
+			}
+			if b, err := os.ReadFile(filepath.Join(ro, "conf")); err != nil || string(b) != "original\n" {
+				t.Errorf("the protected file: %q, %v", b, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,94 @@
+package supervisor
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/landlock-lsm/go-landlock/landlock"
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+)
+
+// Landlock rights vigil handles. Writing covers every way to change a tree:
+// writing or truncating a file, making or removing an entry, renaming into
+// it (refer). Reading is a file's content.
+const (
+	writeFileRights = ll.AccessFSWriteFile | ll.AccessFSTruncate
+	writeDirRights  = writeFileRights | ll.AccessFSRemoveDir | ll.AccessFSRemoveFile | ll.AccessFSMakeChar |
+		ll.AccessFSMakeDir | ll.AccessFSMakeReg | ll.AccessFSMakeSock | ll.AccessFSMakeFifo |
+		ll.AccessFSMakeBlock | ll.AccessFSMakeSym | ll.AccessFSRefer
+	readRights = ll.AccessFSReadFile
+)
+
+// LandlockABI is the kernel's Landlock ABI version, 0 when it has none (or
+// the landlock system calls are blocked, as by an older Docker profile).
+func LandlockABI() int {
+	v, err := ll.LandlockGetABIVersion()
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// restrictFiles makes readOnly read-only, and hidden unreadable and
+// read-only, for this process and what it executes, leaving everything
+// else as it was. Landlock only allows: the rights are granted on every
+// tree that contains none of those paths, down to their siblings; what
+// lies directly in one of their ancestor directories can be read and
+// written but not made or removed. Symlinks are not followed (a rule on
+// one would grant its target). On a kernel without Landlock it does
+// nothing; the caller reports that.
+func restrictFiles(readOnly, hidden []string) error {
+	handled := landlock.AccessFSSet(writeDirRights)
+	if len(hidden) > 0 {
+		handled |= readRights
+	}
+	grants := map[string]landlock.AccessFSSet{}
+	grant(grants, "/", append(slices.Clone(readOnly), hidden...), writeDirRights)
+	if len(hidden) > 0 {
+		grant(grants, "/", hidden, readRights)
+	}
+	var rules []landlock.Rule
+	for path, rights := range grants {
+		rules = append(rules, landlock.PathAccess(rights, path).IgnoreIfMissing())
+	}
+	cfg := landlock.MustConfig(handled).BestEffort()
+	return cfg.RestrictPaths(rules...)
+}
+
+// grant adds rights to grants for every tree under dir that contains no
+// path of except, recursing into the directories that do. A file gets the
+// rights that apply to files.
+func grant(grants map[string]landlock.AccessFSSet, dir string, except []string, rights landlock.AccessFSSet) {
+	for _, e := range except {
+		if e == dir {
+			return
+		}
+	}
+	if !slices.ContainsFunc(except, func(e string) bool { return under(e, dir) }) {
+		grants[dir] |= rights
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return // nothing under it is granted: it stays read-only
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case e.Type()&os.ModeSymlink != 0:
+		case e.IsDir():
+			grant(grants, path, except, rights)
+		case !slices.Contains(except, path):
+			if r := rights & (writeFileRights | readRights); r != 0 {
+				grants[path] |= r
+			}
+		}
+	}
+}
+
+// under reports whether path is strictly below dir.
+func under(path, dir string) bool {
+	return strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}

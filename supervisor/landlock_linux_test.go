@@ -1,0 +1,46 @@
+package supervisor
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/landlock-lsm/go-landlock/landlock"
+)
+
+func TestGrant(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"app/lib", "data", "etc/vigil"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"etc/passwd", "etc/vigil/baseline", "etc/vigil/other", "top"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A symlink out of the protected tree must not carry rights into it.
+	if err := os.Symlink("app", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	p := func(s string) string { return filepath.Join(dir, s) }
+	grants := map[string]landlock.AccessFSSet{}
+	grant(grants, dir, []string{p("app"), p("etc/vigil/baseline")}, writeDirRights)
+	grant(grants, dir, []string{p("etc/vigil/baseline")}, readRights)
+	want := map[string]landlock.AccessFSSet{
+		p("data"):            writeDirRights | readRights,
+		p("top"):             writeFileRights | readRights,
+		p("etc/passwd"):      writeFileRights | readRights,
+		p("etc/vigil/other"): writeFileRights | readRights,
+		p("app"):             readRights,
+	}
+	if len(grants) != len(want) {
+		t.Errorf("grants %v, want %v", grants, want)
+	}
+	for path, rights := range want {
+		if grants[path] != rights {
+			t.Errorf("%s: %v, want %v", path, grants[path], rights)
+		}
+	}
+}
