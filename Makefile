@@ -51,6 +51,10 @@ image: build
 ## fuzz: a short run of every fuzz target
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFlags$$' -fuzztime 30s ./cmd/vigil
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./rules
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadProfile$$' -fuzztime 30s ./supervisor/seccomp
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./events
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 30s ./supervisor/filewatch
 
 clean:
 	rm -rf bin

@@ -75,7 +75,9 @@ func TestProtectEnforceInDocker(t *testing.T) {
 	imgs := testImages(t)
 	policy := writeProfile(t, "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  protect: enforce\n  paths: [/app, /bin]\n")
 	opts := append(mountOpts(t, policy, "/etc/vigil/policy.yaml"), "--env", "VIGIL_WORKLOAD=e2e")
-	try := func(name, cmd string) string { return cmd + " 2>/dev/null && echo " + name + "=ok || echo " + name + "=denied" }
+	try := func(name, cmd string) string {
+		return cmd + " 2>/dev/null && echo " + name + "=ok || echo " + name + "=denied"
+	}
 	script := strings.Join([]string{
 		try("write-app", "echo evil >> /app/hello"),
 		try("drop-bin", "echo x > /bin/dropper"),
