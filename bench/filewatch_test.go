@@ -42,6 +42,7 @@ func BenchmarkFileEvent(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer w.Close()
+	w.WatchTrees()
 	stop, done := make(chan struct{}), make(chan error)
 	go func() { done <- w.Run(stop) }()
 	defer func() { close(stop); <-done }()

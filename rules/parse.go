@@ -111,9 +111,10 @@ func (d *decoder) groups(dst *[]uint32) field {
 func (d *decoder) files(dst **FilesSection) field {
 	return func(n *yaml.Node) bool {
 		f := &FilesSection{}
-		d.mapping(n, "protect or paths", &f.pos, map[string]field{
-			"protect": d.str((*string)(&f.Protect)),
-			"paths":   d.strs(&f.Paths, &f.pos, "paths"),
+		d.mapping(n, "protect, paths or sensitive", &f.pos, map[string]field{
+			"protect":   d.str((*string)(&f.Protect)),
+			"paths":     d.strs(&f.Paths, &f.pos, "paths"),
+			"sensitive": d.strs(&f.Sensitive, &f.pos, "sensitive"),
 		})
 		*dst = f
 		return n.Kind == yaml.MappingNode

@@ -50,6 +50,9 @@ type FilesSection struct {
 	Protect Protect
 	// Paths are the absolute paths made read-only with ProtectEnforce.
 	Paths []string
+	// Sensitive are files (or directories of files) whose reads are
+	// reported, and, with ProtectEnforce, denied.
+	Sensitive []string
 
 	pos positions
 }

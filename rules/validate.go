@@ -69,6 +69,11 @@ func (f *FilesSection) check(c *checker) {
 			c.add(f.pos.of(fmt.Sprintf("paths.%d", i)), "path %q: want an absolute, clean path other than /", p)
 		}
 	}
+	for i, p := range f.Sensitive {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "/" {
+			c.add(f.pos.of(fmt.Sprintf("sensitive.%d", i)), "path %q: want an absolute, clean path other than /", p)
+		}
+	}
 	if f.Protect == ProtectEnforce && len(f.Paths) == 0 && !f.pos.failed["paths"] {
 		c.add(f.pos.of(""), "protect: enforce needs paths: the trees to make read-only for the app")
 	}

@@ -47,6 +47,9 @@ type Config struct {
 	// BaselineSkip are paths the watch leaves out (mount points, vigil's
 	// own files).
 	BaselineSkip []string
+	// Sensitive are files (or directories of files) whose every read by
+	// the app is reported; watched with or without a Baseline.
+	Sensitive []string
 	// Rescan is the period of the full comparison with the baseline
 	// (filewatch.DefaultRescan when 0, never when negative).
 	Rescan time.Duration
@@ -75,7 +78,7 @@ func (c Config) Validate() error {
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
 	}
-	if (c.Seccomp != nil || c.Baseline != nil) && (c.Events == nil || c.Workload == "") {
+	if (c.Seccomp != nil || c.Baseline != nil || len(c.Sensitive) > 0) && (c.Events == nil || c.Workload == "") {
 		return fmt.Errorf("a seccomp filter or a baseline needs an event sink and a workload name")
 	}
 	return nil

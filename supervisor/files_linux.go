@@ -10,19 +10,27 @@ import (
 	"github.com/vigilsec/vigil/supervisor/filewatch"
 )
 
-// fileRule is the rule of file events.
-const fileRule = "files.baseline"
+// The rules of file events: a change to the baseline's files, a read of a
+// sensitive file.
+const (
+	fileRule      = "files.baseline"
+	sensitiveRule = "files.sensitive"
+)
 
 // fileWatch runs the baseline watch beside the app.
 type fileWatch struct {
 	stop, done chan struct{}
 }
 
-// startFileWatch starts watching cfg.Baseline's files, reporting to
-// cfg.Events; nil without a baseline.
+// startFileWatch starts watching cfg.Baseline's files and cfg.Sensitive,
+// reporting to cfg.Events; nil with neither. Call it before the app starts.
 func startFileWatch(cfg *Config, log *zap.Logger) *fileWatch {
-	if cfg.Baseline == nil {
+	if cfg.Baseline == nil && len(cfg.Sensitive) == 0 {
 		return nil
+	}
+	base := cfg.Baseline
+	if base == nil {
+		base = &filewatch.Manifest{} // sensitive reads only
 	}
 	fw := &fileWatch{stop: make(chan struct{}), done: make(chan struct{})}
 	emit := func(ev events.Event) {
@@ -41,7 +49,11 @@ func startFileWatch(cfg *Config, log *zap.Logger) *fileWatch {
 		}
 	}
 	report := func(c filewatch.Change, op string) {
-		ev := events.New(events.KindFile, fileRule, fileSeverity(c), events.ActionAlert)
+		rule := fileRule
+		if c.Kind == filewatch.SensitiveOpened {
+			rule = sensitiveRule
+		}
+		ev := events.New(events.KindFile, rule, fileSeverity(c), events.ActionAlert)
 		d := events.FileDetails{Path: c.Path, Op: op, Change: string(c.Kind), Expected: c.Expected, Actual: c.Actual, By: "unknown"}
 		if err := ev.SetDetails(d); err != nil {
 			log.Error("bug: file details", zap.Error(err))
@@ -49,17 +61,21 @@ func startFileWatch(cfg *Config, log *zap.Logger) *fileWatch {
 		}
 		emit(ev)
 	}
+	// The sensitive files are watched before the app starts (it may read
+	// them first thing); the trees, which take longer, beside it.
+	w, err := filewatch.NewWatcher(base, filewatch.WatchOptions{
+		Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded, Sensitive: cfg.Sensitive,
+	}, report)
+	if err != nil {
+		degraded("", err)
+		close(fw.done)
+		return fw
+	}
 	go func() {
 		defer close(fw.done)
-		start := time.Now()
-		w, err := filewatch.NewWatcher(cfg.Baseline, filewatch.WatchOptions{
-			Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded,
-		}, report)
-		if err != nil {
-			degraded("", err)
-			return
-		}
 		defer w.Close()
+		start := time.Now()
+		w.WatchTrees()
 		log.Debug("watching the baseline's files", zap.Duration("took", time.Since(start)))
 		// What changed between the build and now, and while the watches
 		// were being set up.
@@ -72,12 +88,15 @@ func startFileWatch(cfg *Config, log *zap.Logger) *fileWatch {
 }
 
 // wait stops the watch once it has reported what is pending, waiting at
-// most limit; a nil watch is done.
+// most limit (0: not at all, the app never started); a nil watch is done.
 func (fw *fileWatch) wait(limit time.Duration, log *zap.Logger) {
 	if fw == nil {
 		return
 	}
 	close(fw.stop)
+	if limit == 0 {
+		return
+	}
 	select {
 	case <-fw.done:
 	case <-time.After(limit):
@@ -89,7 +108,7 @@ func (fw *fileWatch) wait(limit time.Duration, log *zap.Logger) {
 // a new setuid or setgid bit critical.
 func fileSeverity(c filewatch.Change) events.Severity {
 	switch c.Kind {
-	case filewatch.Content, filewatch.TypeChanged, filewatch.Target:
+	case filewatch.Content, filewatch.TypeChanged, filewatch.Target, filewatch.SensitiveOpened:
 		return events.SeverityHigh
 	case filewatch.ModeChanged:
 		if setID(c.Actual) && !setID(c.Expected) {

@@ -51,18 +51,20 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	}
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
+	fw := startFileWatch(&cfg, log)
 	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 {
 		if s.app, err = spawn(cfg.Args); err != nil {
+			fw.wait(0, log)
 			return 0, err
 		}
 		s.logStart()
-		fw := startFileWatch(&cfg, log)
 		code := s.loop(sigs)
 		fw.wait(notifierDrain, log)
 		return code, nil
 	}
 	pid, listener, conn, err := spawnSandboxed(&cfg)
 	if pid == 0 {
+		fw.wait(0, log)
 		return 0, err
 	}
 	s.app = pid
@@ -73,7 +75,6 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	} else if listener >= 0 {
 		n = startNotifier(listener, conn, &cfg, log)
 	}
-	fw := startFileWatch(&cfg, log)
 	code := s.loop(sigs)
 	n.wait(notifierDrain)
 	fw.wait(notifierDrain, log)

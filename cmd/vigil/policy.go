@@ -39,6 +39,9 @@ type guard struct {
 	// readOnly are the trees the policy makes read-only (files.protect:
 	// enforce); own are vigil's files the app must not read then.
 	readOnly, own []string
+	// sensitive are the files whose reads are reported (and, with
+	// enforce, denied).
+	sensitive []string
 }
 
 // loadGuard reads the policy at policy (none when "") and the profile (a
@@ -53,8 +56,12 @@ func loadGuard(policy, profile string) (guard, error) {
 			return g, err
 		}
 		g.cred = credential(p)
+		if p.Files != nil {
+			g.sensitive = p.Files.Sensitive
+		}
 		if f := p.Files; f != nil && f.Protect == rules.ProtectEnforce {
 			g.readOnly = f.Paths
+			g.own = append(g.own, f.Sensitive...)
 			g.own = append(g.own, policy)
 			if prof := p.ProfilePath(); prof != "" && prof != seccomp.DockerDefaultName {
 				g.own = append(g.own, prof)

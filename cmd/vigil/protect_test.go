@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil/events"
 )
 
 // TestProtectEnforce: with files.protect: enforce, the policy's paths are
@@ -50,6 +52,44 @@ func TestProtectEnforce(t *testing.T) {
 			}
 			if b, err := os.ReadFile(filepath.Join(ro, "conf")); err != nil || string(b) != "original\n" {
 				t.Errorf("the protected file: %q, %v", b, err)
+			}
+		})
+	}
+}
+
+// TestSensitiveReads: files.sensitive files are reported each time the
+// app opens one (rule files.sensitive), without a baseline; with enforce,
+// the app cannot read them at all.
+func TestSensitiveReads(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	if err := os.WriteFile(secret, []byte("s3cr3t"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		protect, wantStdout string
+		wantEvents          int
+	}{
+		{protect: "detect", wantStdout: "s3cr3t", wantEvents: 1},
+		{protect: "enforce", wantStdout: "denied", wantEvents: 0},
+	} {
+		t.Run(tt.protect, func(t *testing.T) {
+			policy := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  protect: "+tt.protect+
+				"\n  paths: ["+filepath.Join(dir, "none")+"]\n  sensitive: ["+secret+"]\n")
+			code, stdout, stderr := runVigil(t, modes[1], nil, "run", "--log-level=warn", "--baseline", "off",
+				"--policy", policy, "--workload", "test", "--", "sh", "-c", "cat "+secret+" 2>/dev/null || echo denied; sleep 0.1")
+			if code != 0 || strings.TrimSpace(stdout) != tt.wantStdout {
+				t.Fatalf("exit %d, stdout %q; want 0, %q; stderr:\n%s", code, stdout, tt.wantStdout, stderr)
+			}
+			n := 0
+			for _, ev := range syscallEvents(t, stderr) {
+				var d events.FileDetails
+				if ev.Rule == "files.sensitive" && ev.DetailsAs(&d) == nil && d.Path == secret && d.Change == "opened" {
+					n++
+				}
+			}
+			if n != tt.wantEvents {
+				t.Errorf("%d files.sensitive events for %s, want %d; stderr:\n%s", n, secret, tt.wantEvents, stderr)
 			}
 		})
 	}

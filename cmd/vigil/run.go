@@ -94,6 +94,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if err := loadBaseline(cfg, opts.baseline); err != nil {
 		return err
 	}
+	cfg.Sensitive = g.sensitive
 	if len(g.readOnly) > 0 {
 		cfg.ReadOnly, cfg.Hidden = g.readOnly, g.own
 		if opts.seccompProfile != "" && opts.seccompProfile != seccomp.DockerDefaultName {
@@ -106,7 +107,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 			cfg.Hidden[i], _ = filepath.Abs(p)
 		}
 	}
-	if cfg.Seccomp == nil && cfg.Baseline == nil && len(cfg.ReadOnly) == 0 {
+	if cfg.Seccomp == nil && cfg.Baseline == nil && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {

@@ -25,6 +25,8 @@ const (
 	InOnlyDir    = unix.IN_ONLYDIR
 	InDontFollow = unix.IN_DONT_FOLLOW
 	InExclUnlink = unix.IN_EXCL_UNLINK
+	InOpen       = unix.IN_OPEN
+	InMaskAdd    = unix.IN_MASK_ADD
 )
 
 // ErrWatchLimit means the user's inotify watches are used up

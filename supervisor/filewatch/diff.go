@@ -26,6 +26,9 @@ const (
 	Owner       ChangeKind = "owner"
 	// Target: a symlink's target, or a device's numbers.
 	Target ChangeKind = "target"
+	// SensitiveOpened: a sensitive file was opened, to read it or write it
+	// (WatchOptions.Sensitive).
+	SensitiveOpened ChangeKind = "opened"
 )
 
 // Change is one difference between the baseline and the file system.

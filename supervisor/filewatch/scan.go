@@ -33,6 +33,9 @@ type Options struct {
 	Skip []string
 	// Workers hash files in parallel; 0 means one per CPU.
 	Workers int
+	// Opening, when set, is called with each file's path just before it
+	// is opened to be hashed.
+	Opening func(path string)
 }
 
 // Problem is an entry a scan could not read (a file gone while the scan
@@ -222,6 +225,9 @@ func (s *scan) hashFiles() []Problem {
 		s.mu.Lock()
 		path := s.entries[i].Path
 		s.mu.Unlock()
+		if s.o.Opening != nil {
+			s.o.Opening(path)
+		}
 		sum, size, err := hashFile(path, buf)
 		s.mu.Lock()
 		if err == nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigilsec/vigil/internal/linux"
@@ -34,6 +35,12 @@ type WatchOptions struct {
 	// directory that cannot be watched (the watch limit: ErrWatchLimit),
 	// lost events. Never nil-checked by callers: set it.
 	Trouble func(path string, err error)
+	// Sensitive are files, or directories whose files, the app should not
+	// read: each open of one is reported as a SensitiveOpened change (op
+	// "open"), except vigil's own (hashing it). A directory covers the files
+	// directly in it. The kernel merges identical events not yet read, so
+	// opens of one file in quick succession may be reported once.
+	Sensitive []string
 	// settle is how long after a write without close the file is checked.
 	settle time.Duration
 }
@@ -53,16 +60,20 @@ type Watcher struct {
 	pending map[string]time.Time // written, not closed: check at this time
 	buf     []byte
 	limited bool // the watch limit was reported
+	// ownMu guards own: opens of sensitive files vigil made itself (to
+	// hash them), whose IN_OPEN events are not the app's.
+	ownMu sync.Mutex
+	own   map[string]int
 }
 
 // watchMask is what a watched directory reports.
 const watchMask = linux.InModify | linux.InAttrib | linux.InCloseWrite | linux.InMovedFrom | linux.InMovedTo |
 	linux.InCreate | linux.InDelete | linux.InDeleteSelf | linux.InMoveSelf | linux.InOnlyDir |
-	linux.InDontFollow | linux.InExclUnlink
+	linux.InDontFollow | linux.InExclUnlink | linux.InMaskAdd // adds to a sensitive watch of the same directory
 
-// NewWatcher watches every directory of m's trees (less its excludes and
-// o.Skip) and reports to report. Directories made later are watched as
-// they appear. Call Run, then Close.
+// NewWatcher watches o.Sensitive at once and reports to report; WatchTrees
+// then watches every directory of m's trees (less its excludes and
+// o.Skip), directories made later as they appear. Call Run, then Close.
 func NewWatcher(m *Manifest, o WatchOptions, report Report) (*Watcher, error) {
 	in, err := linux.NewInotify()
 	if err != nil {
@@ -82,10 +93,29 @@ func NewWatcher(m *Manifest, o WatchOptions, report Report) (*Watcher, error) {
 	for i := range m.Entries {
 		w.base[m.Entries[i].Path] = &m.Entries[i]
 	}
-	for _, root := range m.Roots {
-		w.watchTree(filepath.Clean(root), false)
+	w.own = map[string]int{}
+	for _, p := range o.Sensitive {
+		wd, err := w.in.Add(p, linux.InOpen|linux.InMaskAdd|linux.InDontFollow)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // not there (yet): nothing to read
+		}
+		if err != nil {
+			o.Trouble(p, err)
+			continue
+		}
+		if _, ok := w.dirs[wd]; !ok {
+			w.dirs[wd] = p
+		}
 	}
 	return w, nil
+}
+
+// WatchTrees watches the directories of the baseline's trees; it takes
+// time on a large tree, which Run's first Rescan covers.
+func (w *Watcher) WatchTrees() {
+	for _, root := range w.m.Roots {
+		w.watchTree(filepath.Clean(root), false)
+	}
 }
 
 // Close stops the watch.
@@ -157,6 +187,12 @@ func (w *Watcher) handle(evs []linux.InotifyEvent) {
 		if ev.Name != "" {
 			path = filepath.Join(dir, ev.Name)
 		}
+		if ev.Mask&linux.InOpen != 0 {
+			w.opened(path, ev.Mask)
+			if ev.Mask&^(linux.InOpen|linux.InIsDir) == 0 {
+				continue
+			}
+		}
 		if w.skipped(path) {
 			continue
 		}
@@ -193,6 +229,41 @@ func opOf(mask uint32) string {
 		return "chmod"
 	}
 	return "modified"
+}
+
+// opened reports an open of a sensitive file, unless vigil made it.
+func (w *Watcher) opened(path string, mask uint32) {
+	if mask&linux.InIsDir != 0 || !w.sensitive(path) {
+		return
+	}
+	w.ownMu.Lock()
+	mine := w.own[path] > 0
+	if mine {
+		w.own[path]--
+	}
+	w.ownMu.Unlock()
+	if !mine {
+		w.report(Change{Kind: SensitiveOpened, Path: path}, "open")
+	}
+}
+
+// sensitive reports whether path is, or is directly in, a sensitive path.
+func (w *Watcher) sensitive(path string) bool {
+	for _, p := range w.o.Sensitive {
+		if path == p || filepath.Dir(path) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// opening notes that vigil is about to open path itself.
+func (w *Watcher) opening(path string) {
+	if w.sensitive(path) {
+		w.ownMu.Lock()
+		w.own[path]++
+		w.ownMu.Unlock()
+	}
 }
 
 // checkDue checks the written files whose time has come.
@@ -263,6 +334,7 @@ func (w *Watcher) check(path, op string) {
 	cur, err := entryOf(path)
 	present := err == nil
 	if present && cur.Type == TypeFile {
+		w.opening(path)
 		cur.SHA256, cur.Size, err = hashFile(path, w.buf)
 		present = err == nil
 	}
@@ -312,7 +384,7 @@ func (w *Watcher) check(path, op string) {
 // Rescan compares every file with the baseline now and reports what the
 // watch has not.
 func (w *Watcher) Rescan() {
-	got, problems, err := Scan(Options{Roots: w.m.Roots, Excludes: w.m.Excludes, Skip: w.o.Skip, Workers: 1})
+	got, problems, err := Scan(Options{Roots: w.m.Roots, Excludes: w.m.Excludes, Skip: w.o.Skip, Workers: 1, Opening: w.opening})
 	if err != nil {
 		w.o.Trouble("", fmt.Errorf("rescan: %w", err))
 		return

@@ -39,6 +39,7 @@ func watched(t *testing.T, dir string, withOps bool) (wait func(want []string), 
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.WatchTrees()
 	done, finished := make(chan struct{}), make(chan error)
 	go func() { finished <- w.Run(done) }()
 	stopped := false
@@ -176,5 +177,80 @@ func TestWatcherRescan(t *testing.T) {
 	w.Rescan() // the same state: not again
 	if want := []string{"modified content /config"}; !slices.Equal(got, want) {
 		t.Errorf("reports %q, want %q", got, want)
+	}
+}
+
+// TestWatcherSensitive: opening a sensitive file, or a file in a sensitive
+// directory, is reported each time; vigil's own opens (to hash a file that
+// changed) are not.
+func TestWatcherSensitive(t *testing.T) {
+	dir := tree(t)
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "keys", "id"), []byte("key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := Scan(Options{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Roots: []string{dir}, Created: time.Now(), Entries: entries}
+	var mu sync.Mutex
+	var got []string
+	w, err := NewWatcher(m, WatchOptions{
+		Rescan:    -1,
+		Sensitive: []string{filepath.Join(dir, "config"), filepath.Join(dir, "keys")},
+		Trouble:   func(p string, err error) { t.Errorf("%s: %v", p, err) },
+	}, func(c Change, op string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, op+" "+string(c.Kind)+" "+strings.TrimPrefix(c.Path, dir))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.WatchTrees()
+	stop, done := make(chan struct{}), make(chan error)
+	go func() { done <- w.Run(stop) }()
+	var want []string
+	// Each step waits for its reports: the kernel merges identical events.
+	step := func(do func() error, reports ...string) {
+		t.Helper()
+		if err := do(); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, reports...)
+		deadline := time.Now().Add(5 * time.Second) // a hang guard, not a timing
+		for {
+			mu.Lock()
+			n := len(got)
+			mu.Unlock()
+			if n >= len(want) || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	read := func(name string) func() error {
+		return func() error { _, err := os.ReadFile(filepath.Join(dir, name)); return err }
+	}
+	step(read("config"), "open opened /config")
+	step(read("keys/id"), "open opened /keys/id")
+	step(read("bin/tool")) // not sensitive
+	step(read("config"), "open opened /config")
+	// The app opens it to write (reported), then vigil hashes it (not).
+	step(func() error { return os.WriteFile(filepath.Join(dir, "config"), []byte("key=other\n"), 0o640) },
+		"open opened /config", "write content /config")
+	time.Sleep(50 * time.Millisecond) // let a wrong report of vigil's own open arrive, if any
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("reports\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
