@@ -3,7 +3,9 @@
 // its arguments, which thereby run as PID 1 with a /proc of their own (what
 // docker run gives a container's init). With PID1_DOCKER_CAPS=1 in its
 // environment it also keeps only Docker's default capabilities, as docker
-// run does (no CAP_SYS_PTRACE, no CAP_SYS_ADMIN).
+// run does (no CAP_SYS_PTRACE, no CAP_SYS_ADMIN). With PID1_NO_LANDLOCK=1
+// the landlock system calls fail with ENOSYS, as on a kernel without
+// Landlock (x86_64 numbers).
 package main
 
 import (
@@ -11,6 +13,9 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
@@ -31,6 +36,11 @@ func main() {
 			die("keeping Docker's capabilities", err)
 		}
 	}
+	if os.Getenv("PID1_NO_LANDLOCK") == "1" {
+		if err := noLandlock(); err != nil {
+			die("hiding Landlock", err)
+		}
+	}
 	if err := syscall.Exec(os.Args[1], os.Args[1:], os.Environ()); err != nil {
 		die("exec "+os.Args[1], err)
 	}
@@ -47,6 +57,23 @@ func dockerCaps() error {
 		c.Caps = append(c.Caps, n)
 	}
 	return linux.Drop(c)
+}
+
+// noLandlock loads a seccomp filter that fails landlock_create_ruleset,
+// landlock_add_rule and landlock_restrict_self (444-446) with ENOSYS.
+func noLandlock() error {
+	prog := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0},                  // A = nr
+		{Code: unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, K: 444, Jt: 0, Jf: 2}, // nr >= 444?
+		{Code: unix.BPF_JMP | unix.BPF_JGT | unix.BPF_K, K: 446, Jt: 1, Jf: 0}, // nr > 446?
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)},
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return err
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	return unix.Prctl(unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, uintptr(unsafe.Pointer(&fprog)), 0, 0)
 }
 
 func die(what string, err error) {
