@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Skipped are the trees a scan never enters: kernel file systems whose
@@ -36,6 +37,9 @@ type Options struct {
 	// Opening, when set, is called with each file's path just before it
 	// is opened to be hashed.
 	Opening func(path string)
+	// Rate, when above 0, bounds the bytes hashed per second: a scan
+	// beside a running app must not take the disk from it.
+	Rate int64
 }
 
 // Problem is an entry a scan could not read (a file gone while the scan
@@ -62,7 +66,7 @@ func Scan(o Options) ([]Entry, []Problem, error) {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	s := &scan{o: o, files: make(chan int, 4*workers)}
+	s := &scan{o: o, files: make(chan int, 4*workers), start: time.Now()}
 	var wg sync.WaitGroup
 	results := make([][]Problem, workers)
 	for w := range workers {
@@ -94,6 +98,9 @@ type scan struct {
 	// walk sends only after its appends and workers write only SHA256.
 	files chan int
 	mu    sync.Mutex // guards entries' SHA256 fields against walk's appends
+	// hashed counts the bytes hashed since start, for Options.Rate.
+	hashed int64
+	start  time.Time
 }
 
 func (s *scan) walk() error {
@@ -233,7 +240,15 @@ func (s *scan) hashFiles() []Problem {
 		if err == nil {
 			s.entries[i].SHA256, s.entries[i].Size = sum, size
 		}
+		s.hashed += size
+		ahead := time.Duration(0)
+		if s.o.Rate > 0 {
+			ahead = time.Duration(float64(s.hashed)/float64(s.o.Rate)*float64(time.Second)) - time.Since(s.start)
+		}
 		s.mu.Unlock()
+		if ahead > 0 {
+			time.Sleep(ahead)
+		}
 		if err != nil {
 			problems = append(problems, Problem{path, err})
 		}

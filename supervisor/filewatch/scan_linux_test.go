@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // tree makes a small tree of every entry type under a temporary directory
@@ -171,5 +172,24 @@ func TestExcluded(t *testing.T) {
 		if got := excluded([]string{tt.pattern}, tt.path); got != tt.want {
 			t.Errorf("excluded(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestScanRate: a rate-bound scan takes at least as long as its bytes at
+// that rate (a lower bound: the rate is a ceiling, not a timing).
+func TestScanRate(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 4 {
+		if err := os.WriteFile(filepath.Join(dir, strings.Repeat("f", i+1)), make([]byte, 256<<10), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if _, _, err := Scan(Options{Roots: []string{dir}, Rate: 4 << 20, Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// 1 MiB at 4 MiB/s: at least 250 ms, less a file's worth of slack.
+	if took := time.Since(start); took < 180*time.Millisecond {
+		t.Errorf("1 MiB scanned in %v at a 4 MiB/s ceiling", took)
 	}
 }
