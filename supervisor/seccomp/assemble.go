@@ -56,11 +56,15 @@ type interval struct {
 // intervals partitions every syscall number, in order, into intervals of
 // one handler each, merging neighbours with the same single return.
 func (f *Filter) intervals() []interval {
-	nrs := make([]uint32, 0, len(f.byNr))
+	nrs := make([]uint32, 0, len(f.byNr)+len(f.watchByNr))
 	for nr := range f.byNr {
 		nrs = append(nrs, nr)
 	}
+	for nr := range f.watchByNr {
+		nrs = append(nrs, nr)
+	}
 	slices.Sort(nrs)
+	nrs = slices.Compact(nrs)
 	def := []bpf.Instruction{retOf(f.def)}
 	ivs := []interval{{start: 0, code: def}}
 	add := func(start uint32, code []bpf.Instruction) {
@@ -87,6 +91,19 @@ func (f *Filter) intervals() []interval {
 func (f *Filter) handler(nr uint32) []bpf.Instruction {
 	var code []bpf.Instruction
 	rets := map[bpf.RetConstant]bool{}
+	// Watched calls are reported whatever the profile says; PID 1 then
+	// answers them as it does (see Watch).
+	notify := bpf.RetConstant{Val: seccompRetUserNotif}
+	for _, i := range f.watchByNr[nr] {
+		w := f.watch[i]
+		if w.alts == nil {
+			return []bpf.Instruction{notify}
+		}
+		rets[notify] = true
+		for _, conds := range w.alts {
+			code = append(code, emitAlt(conds, notify)...)
+		}
+	}
 	final := retOf(f.def)
 	for _, i := range f.byNr[nr] {
 		r := f.rules[i]

@@ -30,6 +30,9 @@ type Filter struct {
 	rules     []rule
 	byNr      map[uint32][]int // rule indices by syscall number, in order
 	def       Outcome
+	// watch are the calls reported whatever the profile says (Watch).
+	watch     []rule
+	watchByNr map[uint32][]int
 }
 
 // Data is struct seccomp_data, as the kernel hands it to the filter and, in
@@ -96,6 +99,42 @@ func index(rules []rule) map[uint32][]int {
 		m[r.nr] = append(m[r.nr], i)
 	}
 	return m
+}
+
+// Watch makes the filter report calls matching watch (names and argument
+// conditions as in a profile; actions are ignored) to PID 1 even where the
+// profile allows them, so that vigil sees them: Decide still gives the
+// profile's verdict, and Watched says which calls were reported only to be
+// seen. Names the architecture lacks are skipped.
+func (f *Filter) Watch(watch []specs.LinuxSyscall) error {
+	calls := slices.Clone(watch)
+	for i := range calls {
+		calls[i].Action = specs.ActNotify
+	}
+	rules, _, err := translate(&specs.LinuxSeccomp{Syscalls: calls}, f.info)
+	if err != nil {
+		return fmt.Errorf("watched calls: %w", err)
+	}
+	f.watch, f.watchByNr = rules, index(rules)
+	prog, err := f.assemble()
+	if err != nil {
+		return err
+	}
+	f.Program = prog
+	return nil
+}
+
+// Watched reports whether d is a call Watch asked to see.
+func (f *Filter) Watched(d Data) bool {
+	if d.Arch != f.auditArch {
+		return false
+	}
+	for _, i := range f.watchByNr[uint32(d.Nr)] {
+		if f.watch[i].matches(&d.Args) {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcome is the profile's verdict on syscall nr with args, for the

@@ -239,6 +239,9 @@ func agree(t testing.TB, f *Filter, n int) {
 	for range n {
 		d := sample(rng, f)
 		got, want := run(t, f, d), wantRet(f.Decide(d))
+		if f.Watched(d) {
+			want = retNotify
+		}
 		if got != want {
 			t.Fatalf("%+v: BPF returned %#x, outcome table %v implies %#x", d, got, f.Decide(d), want)
 		}
@@ -329,4 +332,60 @@ func TestProgramRoundTrip(t *testing.T) {
 	if got := f.SyscallName(9999); got != "syscall_9999" {
 		t.Errorf("SyscallName(9999) = %q, want syscall_9999", got)
 	}
+}
+
+// writeOpens is what vigil watches to attribute file changes: opens that
+// may write (any of O_WRONLY, O_RDWR, O_CREAT, O_TRUNC), and unlink.
+var writeOpens = []specs.LinuxSyscall{
+	{Names: []string{"openat"}, Args: []specs.LinuxSeccompArg{
+		{Index: 2, Op: specs.OpMaskedEqual, Value: 1, ValueTwo: 1},
+		{Index: 2, Op: specs.OpMaskedEqual, Value: 2, ValueTwo: 2},
+		{Index: 2, Op: specs.OpMaskedEqual, Value: 0o100, ValueTwo: 0o100},
+		{Index: 2, Op: specs.OpMaskedEqual, Value: 0o1000, ValueTwo: 0o1000},
+	}},
+	{Names: []string{"unlink", "unlinkat", "no_such_call"}},
+}
+
+func TestWatch(t *testing.T) {
+	spec, err := LoadProfile("profiles/docker-default.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := compile(t, spec, "amd64")
+	before := len(f.Program)
+	if err := f.Watch(writeOpens); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Docker's profile: %d instructions, %d with the watch", before, len(f.Program))
+	openat, unlink, read := nr(t, "openat"), nr(t, "unlink"), nr(t, "read")
+	for _, tt := range []struct {
+		name        string
+		give        Data
+		wantWatched bool
+	}{
+		{"openat O_RDONLY", Data{Nr: openat, Args: [6]uint64{0, 0, 0}}, false},
+		{"openat O_WRONLY|O_CREAT", Data{Nr: openat, Args: [6]uint64{0, 0, 0o101}}, true},
+		{"openat O_RDWR", Data{Nr: openat, Args: [6]uint64{0, 0, 2}}, true},
+		{"openat O_RDONLY|O_TRUNC", Data{Nr: openat, Args: [6]uint64{0, 0, 0o1000}}, true},
+		{"openat O_RDONLY|O_CLOEXEC", Data{Nr: openat, Args: [6]uint64{0, 0, 0o2000000}}, false},
+		{"unlink", Data{Nr: unlink}, true},
+		{"read", Data{Nr: read}, false},
+	} {
+		d := tt.give
+		d.Arch = f.auditArch
+		if got := f.Watched(d); got != tt.wantWatched {
+			t.Errorf("%s: Watched %v, want %v", tt.name, got, tt.wantWatched)
+		}
+		if f.Decide(d).Action != ActionAllow {
+			t.Errorf("%s: the profile's verdict changed: %v", tt.name, f.Decide(d))
+		}
+		wantRet := uint32(retAllow)
+		if tt.wantWatched {
+			wantRet = retNotify
+		}
+		if got := run(t, f, d); got != wantRet {
+			t.Errorf("%s: BPF returned %#x, want %#x", tt.name, got, wantRet)
+		}
+	}
+	agree(t, f, 20000)
 }
