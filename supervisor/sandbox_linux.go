@@ -110,42 +110,40 @@ func readProgram() ([]bpf.RawInstruction, error) {
 // linux.InstallThreadNotifyProgram): until PID 1 holds the listener, a
 // system call of the filtered thread that the filter reports waits for an
 // answer, and PID 1 answers the sandbox's own calls (those before the app's
-// execve) by letting them run, unreported. So the filtered thread makes no
-// system call between loading and storing the listener (the kernel returns
-// it straight into memory that the other thread watches), and then sleeps
-// until the listener is sent. Nothing it could be held in may hold what the
-// sending thread needs: its signals are blocked (a handler would run Go
-// code), garbage collection is off (a stop-the-world would wait for it),
-// there are at least two Ps, and its stack is grown beforehand (growing it
-// takes the runtime's locks). If the hand-over fails, the unfiltered thread
-// ends the process.
+// execve) by letting them run, unreported. So after loading, the filtered
+// thread only sleeps in futex until the listener is sent, and the other
+// thread finds the listener in /proc/self/fd by itself: the two share no
+// lock or memory the filtered thread could hold while it waits (the race
+// detector's runtime, in race builds, would). Its signals are blocked (a
+// handler would run Go code), garbage collection is off (a stop-the-world
+// would wait for it), there are at least two Ps, and its stack is grown
+// beforehand (growing it takes the runtime's locks). If the hand-over
+// fails, the unfiltered thread ends the process.
 type handover struct {
-	prog     []bpf.RawInstruction
-	start    chan struct{} // closed just before the filter is loaded
-	listener atomic.Int32  // -1 until the filter is loaded
-	sent     uint32        // 1 once PID 1 has the listener
+	prog  []bpf.RawInstruction
+	start chan struct{} // closed just before the filter is loaded
+	sent  uint32        // 1 once PID 1 has the listener
 }
 
 // startHandover starts the thread that will hand prog's listener over. The
 // caller must not be locked to its thread yet: a locked goroutine's new
 // threads are made through the runtime's template thread, two wake-ups that
 // cost milliseconds on a busy machine. The thread waits until load is
-// about to load the filter, and only then watches for the listener.
+// about to load the filter, and only then looks for the listener.
 func startHandover(prog []bpf.RawInstruction) *handover {
 	debug.SetGCPercent(-1)
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	h := &handover{prog: prog, start: make(chan struct{})}
-	h.listener.Store(-1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the process ends in execve
 		// Parked, not blocked in a system call of its own: the privilege
 		// drop stops the world to change every thread's ids, and a thread
 		// in a raw system call would never stop.
 		<-h.start
-		fd := h.listener.Load()
-		for ; fd < 0; fd = h.listener.Load() {
+		fd := linux.FindListener()
+		for ; fd < 0; fd = linux.FindListener() {
 		}
-		if err := linux.SendFd(sandboxFd, int(fd)); err != nil {
+		if err := linux.SendFd(sandboxFd, fd); err != nil {
 			fmt.Fprintf(os.Stderr, "vigil: run: sandbox: handing the listener to vigil: %v\n", err)
 			os.Exit(125)
 		}
@@ -164,7 +162,7 @@ func (h *handover) load() error {
 	}
 	growStack()
 	close(h.start)
-	if err := linux.InstallThreadNotifyProgram(h.prog, &h.listener); err != nil {
+	if _, err := linux.InstallThreadNotifyProgram(h.prog); err != nil {
 		return fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
 	}
 	linux.WaitWord(&h.sent, 0)

@@ -3,7 +3,6 @@ package linux
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -140,8 +139,14 @@ const (
 // WaitWord blocks the calling thread, without telling the Go scheduler
 // (its P stays taken: use it on a locked goroutine with a P to spare),
 // until *addr is no longer val. WakeWord wakes it after *addr has changed.
+// It makes no call but futex, and no synchronisation the race detector
+// would see: its runtime may map memory for one while holding a lock, and
+// a thread held by a seccomp filter must hold none (the read is a plain
+// aligned word, reloaded after each futex return).
+//
+//go:norace
 func WaitWord(addr *uint32, val uint32) {
-	for atomic.LoadUint32(addr) == val {
+	for *addr == val {
 		unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWait|futexPrivateFlag, uintptr(val), 0, 0, 0)
 	}
 }

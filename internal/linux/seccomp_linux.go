@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync/atomic"
+	"os"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/net/bpf"
@@ -187,20 +188,18 @@ func RecvFd(sock int) (int, error) {
 }
 
 // InstallThreadNotifyProgram loads raw, assembled with golang.org/x/net/bpf,
-// on the calling thread only (no TSYNC) and stores its listener, which is
-// close-on-exec, in listener. The caller must be locked to its OS thread and
-// is the one that then execs the filtered program: the process's other
-// threads stay unfiltered, so one of them can hand the listener over (with
-// TSYNC, that hand-over would itself wait on a listener nobody holds yet).
-//
-// Between loading the filter and storing the listener there is no system
-// call (the raw syscall does not enter the scheduler), so another thread
-// can wait for the listener by watching memory, while any call of the
-// filtered thread would wait for an answer nobody can give yet.
-func InstallThreadNotifyProgram(raw []bpf.RawInstruction, listener *atomic.Int32) error {
+// on the calling thread only (no TSYNC) and returns its listener, which is
+// close-on-exec. The caller must be locked to its OS thread and is the one
+// that then execs the filtered program: the process's other threads stay
+// unfiltered, so one of them can hand the listener over (FindListener;
+// with TSYNC, that hand-over would itself wait on a listener nobody holds
+// yet). The raw system call does not enter the scheduler: until PID 1
+// holds the listener, a call of the filtered thread that the filter
+// reports waits for an answer nobody can give yet.
+func InstallThreadNotifyProgram(raw []bpf.RawInstruction) (int, error) {
 	prog := sockFilters(raw)
 	if len(prog) == 0 || len(prog) > 4096 {
-		return fmt.Errorf("seccomp(SET_MODE_FILTER): program of %d instructions, want 1 to 4096", len(prog))
+		return -1, fmt.Errorf("seccomp(SET_MODE_FILTER): program of %d instructions, want 1 to 4096", len(prog))
 	}
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
@@ -208,17 +207,33 @@ func InstallThreadNotifyProgram(raw []bpf.RawInstruction, listener *atomic.Int32
 		fd, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
 		switch {
 		case errno == 0:
-			listener.Store(int32(fd))
-			return nil
+			return int(fd), nil
 		case errno == unix.EINTR:
 		case errno == unix.EINVAL && flags&unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0:
 			flags &^= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV // before Linux 5.19
 		case errno == unix.EBUSY:
-			return fmt.Errorf("seccomp(SET_MODE_FILTER): %w", ErrListenerBusy)
+			return -1, fmt.Errorf("seccomp(SET_MODE_FILTER): %w", ErrListenerBusy)
 		default:
-			return fmt.Errorf("seccomp(SET_MODE_FILTER, flags %#x): %w", flags, errno)
+			return -1, fmt.Errorf("seccomp(SET_MODE_FILTER, flags %#x): %w", flags, errno)
 		}
 	}
+}
+
+// FindListener returns the fd of this process's seccomp notification
+// listener, or -1 when it has none (yet).
+func FindListener() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	for _, e := range entries {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && target == "anon_inode:seccomp notify" {
+			if fd, err := strconv.Atoi(e.Name()); err == nil {
+				return fd
+			}
+		}
+	}
+	return -1
 }
 
 // SetCloseOnExec marks fd close-on-exec.
