@@ -29,7 +29,7 @@ var decodedArgs = map[string]map[int]argKind{
 	"creat": {0: argPath}, "execve": {0: argPath}, "execveat": {1: argPath},
 	"mkdir": {0: argPath}, "mkdirat": {1: argPath}, "rmdir": {0: argPath},
 	"unlink": {0: argPath}, "unlinkat": {1: argPath}, "truncate": {0: argPath},
-	"chmod": {0: argPath}, "fchmodat": {1: argPath}, "chown": {0: argPath}, "lchown": {0: argPath},
+	"chmod": {0: argPath}, "fchmodat": {1: argPath}, "fchmodat2": {1: argPath}, "chown": {0: argPath}, "lchown": {0: argPath},
 	"fchownat": {1: argPath}, "mknod": {0: argPath}, "mknodat": {1: argPath},
 	"rename": {0: argPath, 1: argPath}, "renameat": {1: argPath, 3: argPath}, "renameat2": {1: argPath, 3: argPath},
 	"link": {0: argPath, 1: argPath}, "linkat": {1: argPath, 3: argPath},

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 const (
 	fileRule      = "files.baseline"
 	sensitiveRule = "files.sensitive"
+	protectRule   = "files.protect" // a change refused by Landlock
 )
 
 // fileWatch runs the baseline watch beside the app.
@@ -24,7 +26,7 @@ type fileWatch struct {
 
 // startFileWatch starts watching cfg.Baseline's files and cfg.Sensitive,
 // reporting to cfg.Events; nil with neither. Call it before the app starts.
-func startFileWatch(cfg *Config, log *zap.Logger) *fileWatch {
+func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 	if cfg.Baseline == nil && len(cfg.Sensitive) == 0 {
 		return nil
 	}
@@ -55,6 +57,9 @@ func startFileWatch(cfg *Config, log *zap.Logger) *fileWatch {
 		}
 		ev := events.New(events.KindFile, rule, fileSeverity(c), events.ActionAlert)
 		d := events.FileDetails{Path: c.Path, Op: op, Change: string(c.Kind), Expected: c.Expected, Actual: c.Actual, By: "unknown"}
+		if p := who.who(c.Path, time.Now()); p != nil {
+			ev.Process, d.By = p, byOf(p)
+		}
 		if err := ev.SetDetails(d); err != nil {
 			log.Error("bug: file details", zap.Error(err))
 			return
@@ -122,4 +127,12 @@ func fileSeverity(c filewatch.Change) events.Severity {
 // setuid or setgid bit.
 func setID(mode string) bool {
 	return len(mode) == 4 && strings.ContainsAny(mode[:1], "234567")
+}
+
+// byOf names a process in a file event's by.
+func byOf(p *events.Process) string {
+	if p.Exe != "" {
+		return fmt.Sprintf("pid %d (%s)", p.PID, p.Exe)
+	}
+	return fmt.Sprintf("pid %d", p.PID)
 }

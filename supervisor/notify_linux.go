@@ -30,14 +30,16 @@ type notifier struct {
 	ptrace bool
 	// fsWarned is set once WithFSIDs has failed and been logged.
 	fsWarned bool
+	// writers is told who made the watched calls (attribute_linux.go).
+	writers *writers
 	// sandbox is PID 1's end of the socket to the sandbox until it hangs
 	// up, which it does when the sandbox execs the app (the sandbox's end
 	// is close-on-exec); -1 after.
 	sandbox int
 }
 
-func startNotifier(listener, sandbox int, cfg *Config, log *zap.Logger) *notifier {
-	n := &notifier{listener: listener, sandbox: sandbox, filter: cfg.Seccomp, cfg: cfg, log: log, done: make(chan struct{})}
+func startNotifier(listener, sandbox int, cfg *Config, w *writers, log *zap.Logger) *notifier {
+	n := &notifier{listener: listener, sandbox: sandbox, filter: cfg.Seccomp, cfg: cfg, writers: w, log: log, done: make(chan struct{})}
 	if err := linux.SetSyncWakeUp(listener); err != nil {
 		log.Debug("seccomp notifications without SYNC_WAKE_UP (kernel before 6.6)", zap.Error(err))
 	}
@@ -108,6 +110,10 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 	}
 	out := n.filter.Decide(seccomp.Data(req.Data))
 	name := n.filter.SyscallName(req.Data.Nr)
+	if out.Action == seccomp.ActionAllow && n.filter.Watched(seccomp.Data(req.Data)) {
+		n.attribute(req, name)
+		return
+	}
 	if n.cfg.Learn != nil && (out.Action == seccomp.ActionLog || out.Action == seccomp.ActionAllow) {
 		n.cfg.Learn(name)
 		if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
@@ -128,6 +134,62 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 		n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
 	}
 	ev := n.event(req, out, name, proc, decoded)
+	if err := n.cfg.Events.Emit(ev); err != nil {
+		n.log.Warn("emitting an event", zap.Error(err))
+	}
+}
+
+// attribute answers a call watched to know who changes files (the profile
+// allows it): it reads the paths while the call is held, lets the call go
+// on, notes the process as their writer, and reports at once a change
+// Landlock will refuse.
+func (n *notifier) attribute(req *linux.SeccompNotif, name string) {
+	pid := int(req.Pid)
+	proc, owner := processOf(pid)
+	var paths []string
+	n.asOwner(owner, func() {
+		proc.Exe = exeOf(pid)
+		decoded := decode(name, pid, req.Data.Args)
+		for _, a := range changedPaths[name].args {
+			p, ok := decoded[strconv.Itoa(a.path)]
+			if !ok {
+				continue
+			}
+			dirfd := -1
+			if a.dirfd >= 0 {
+				dirfd = int(int32(req.Data.Args[a.dirfd]))
+			}
+			if abs, ok := resolve(pid, p, dirfd); ok {
+				paths = append(paths, abs)
+			}
+		}
+	})
+	valid := linux.NotifIDValid(n.listener, req.ID) == nil
+	if err := n.answer(req, seccomp.Outcome{Action: seccomp.ActionAllow}); err != nil && !errors.Is(err, syscall.ENOENT) {
+		n.log.Warn("answering a seccomp notification", zap.Int("pid", pid), zap.Error(err))
+	}
+	if !valid {
+		return // the process is gone, or the pid is another's now
+	}
+	now, op := time.Now(), changedPaths[name].op
+	for _, p := range paths {
+		n.writers.note(p, proc, now)
+		if op != "" && (underAny(p, n.cfg.ReadOnly) || underAny(p, n.cfg.Hidden)) {
+			n.emitDenied(p, op, proc)
+		}
+	}
+}
+
+// emitDenied reports a change to a read-only path, which Landlock refuses.
+func (n *notifier) emitDenied(path, op string, proc *events.Process) {
+	ev := events.New(events.KindFile, protectRule, events.SeverityHigh, events.ActionDeny)
+	ev.Workload = n.cfg.Workload
+	ev.Container = events.Container{Hostname: n.cfg.Hostname}
+	ev.Process = proc
+	if err := ev.SetDetails(events.FileDetails{Path: path, Op: op, Change: "denied", By: byOf(proc)}); err != nil {
+		n.log.Error("bug: file details", zap.Error(err))
+		return
+	}
 	if err := n.cfg.Events.Emit(ev); err != nil {
 		n.log.Warn("emitting an event", zap.Error(err))
 	}

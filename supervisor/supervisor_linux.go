@@ -51,7 +51,12 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	}
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
-	fw := startFileWatch(&cfg, log)
+	if err := watchFiles(&cfg); err != nil {
+		cfg.Sandbox.Abort()
+		return 0, fmt.Errorf("watching the calls that change files: %w", err)
+	}
+	who := newWriters()
+	fw := startFileWatch(&cfg, who, log)
 	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			fw.wait(0, log)
@@ -73,7 +78,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if err != nil {
 		log.Debug("the sandbox failed before loading the filter", zap.Error(err))
 	} else if listener >= 0 {
-		n = startNotifier(listener, conn, &cfg, log)
+		n = startNotifier(listener, conn, &cfg, who, log)
 	}
 	code := s.loop(sigs)
 	n.wait(notifierDrain)

@@ -118,3 +118,55 @@ func TestProtectWithoutLandlock(t *testing.T) {
 		t.Errorf("no degraded landlock event and warning; stderr:\n%s", stderr)
 	}
 }
+
+// TestFileEventsNameTheWriter: where the app runs under vigil's filter
+// anyway (here Docker's profile, or Landlock), the calls that change files
+// are watched: a file event names the process that made the change, and a
+// change Landlock refuses is reported at once as denied, with its process.
+func TestFileEventsNameTheWriter(t *testing.T) {
+	dir := t.TempDir()
+	ro, rw := filepath.Join(dir, "app"), filepath.Join(dir, "data")
+	for _, d := range []string{ro, rw} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "conf"), []byte("original\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := filepath.Join(dir, "baseline")
+	if code, _, stderr := runVigil(t, modes[1], nil, "baseline", "--out", base, dir); code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, stderr)
+	}
+	policy := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nseccomp:\n  profile: docker-default\nfiles:\n  protect: enforce\n  paths: ["+ro+"]\n")
+	script := "cd " + dir + " && echo evil >> data/conf && (echo evil >> app/conf) 2>/dev/null; rm app/conf 2>/dev/null; sleep 0.2"
+	code, _, stderr := runVigil(t, modes[0], dockerCaps, "run", "--log-level=warn", "--policy", policy, "--baseline", base,
+		"--workload", "test", "--", "sh", "-c", script)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	got := map[string]string{}
+	for _, ev := range syscallEvents(t, stderr) {
+		var d events.FileDetails
+		if ev.Kind != events.KindFile || ev.DetailsAs(&d) != nil {
+			continue
+		}
+		who := "nobody"
+		if ev.Process != nil {
+			who = filepath.Base(ev.Process.Exe)
+		}
+		got[ev.Rule+" "+d.Change+" "+d.Op+" "+strings.TrimPrefix(d.Path, dir)] = string(ev.Action) + " " + who + " " + d.By
+	}
+	for key, wantPrefix := range map[string]string{
+		"files.baseline content write /data/conf": "alert dash pid ",
+		"files.protect denied write /app/conf":    "deny dash pid ",
+		"files.protect denied remove /app/conf":   "deny rm pid ",
+	} {
+		if !strings.HasPrefix(got[key], wantPrefix) {
+			t.Errorf("%s: %q, want %q…", key, got[key], wantPrefix)
+		}
+	}
+	if t.Failed() {
+		t.Logf("events: %v\nstderr:\n%s", got, stderr)
+	}
+}
