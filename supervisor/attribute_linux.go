@@ -96,15 +96,16 @@ func resolve(pid int, path string, dirfd int) (string, bool) {
 }
 
 // writers remembers, for a while, which process last changed each path
-// through a watched call.
+// through a watched call: its pid only, read in full when a file event
+// needs it (most writes never make one, and the app waits for each).
 type writers struct {
 	mu     sync.Mutex
 	byPath map[string]writer
 }
 
 type writer struct {
-	proc *events.Process
-	at   time.Time
+	pid int
+	at  time.Time
 }
 
 // writerMemory is how long a writer is remembered: the file watch reports
@@ -117,7 +118,7 @@ const maxWriters = 4096
 
 func newWriters() *writers { return &writers{byPath: map[string]writer{}} }
 
-func (w *writers) note(path string, p *events.Process, now time.Time) {
+func (w *writers) note(path string, pid int, now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.byPath) >= maxWriters {
@@ -130,20 +131,25 @@ func (w *writers) note(path string, p *events.Process, now time.Time) {
 			clear(w.byPath)
 		}
 	}
-	w.byPath[path] = writer{p, now}
+	w.byPath[path] = writer{pid, now}
 }
 
-// who is the process that last changed path, if it did lately.
+// who is the process that last changed path, if it did lately, as /proc
+// shows it now (its exe may be unreadable for another user's process; a
+// process gone since is its pid alone).
 func (w *writers) who(path string, now time.Time) *events.Process {
 	if w == nil {
 		return nil
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if v, ok := w.byPath[path]; ok && now.Sub(v.at) <= writerMemory {
-		return v.proc
+	v, ok := w.byPath[path]
+	w.mu.Unlock()
+	if !ok || now.Sub(v.at) > writerMemory {
+		return nil
 	}
-	return nil
+	p, _ := processOf(v.pid)
+	p.Exe = exeOf(v.pid)
+	return p
 }
 
 // under reports whether path is one of paths or below one.

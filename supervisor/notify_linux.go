@@ -145,10 +145,12 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 // Landlock will refuse.
 func (n *notifier) attribute(req *linux.SeccompNotif, name string) {
 	pid := int(req.Pid)
-	proc, owner := processOf(pid)
+	// While the call is held, only what it is about: the paths. Who made
+	// it is read once it goes on (the app waits less).
 	var paths []string
-	n.asOwner(owner, func() {
-		proc.Exe = exeOf(pid)
+	var proc *events.Process // read now only for a refused change: reported at once
+	op := changedPaths[name].op
+	n.asOwner(ownerOf(pid), func() {
 		decoded := decode(name, pid, req.Data.Args)
 		for _, a := range changedPaths[name].args {
 			p, ok := decoded[strconv.Itoa(a.path)]
@@ -161,6 +163,10 @@ func (n *notifier) attribute(req *linux.SeccompNotif, name string) {
 			}
 			if abs, ok := resolve(pid, p, dirfd); ok {
 				paths = append(paths, abs)
+				if proc == nil && op != "" && (underAny(abs, n.cfg.ReadOnly) || underAny(abs, n.cfg.Hidden)) {
+					proc, _ = processOf(pid)
+					proc.Exe = exeOf(pid)
+				}
 			}
 		}
 	})
@@ -171,10 +177,10 @@ func (n *notifier) attribute(req *linux.SeccompNotif, name string) {
 	if !valid {
 		return // the process is gone, or the pid is another's now
 	}
-	now, op := time.Now(), changedPaths[name].op
+	now := time.Now()
 	for _, p := range paths {
-		n.writers.note(p, proc, now)
-		if op != "" && (underAny(p, n.cfg.ReadOnly) || underAny(p, n.cfg.Hidden)) {
+		n.writers.note(p, pid, now)
+		if proc != nil && (underAny(p, n.cfg.ReadOnly) || underAny(p, n.cfg.Hidden)) {
 			n.emitDenied(p, op, proc)
 		}
 	}
@@ -338,6 +344,16 @@ func processOf(pid int) (*events.Process, ids) {
 		p.Argv = strings.Split(strings.TrimSuffix(string(cmd), "\x00"), "\x00")
 	}
 	return p, owner
+}
+
+// ownerOf is pid's effective uid and gid: procfs gives its directory
+// those of a dumpable process (what reading its memory needs anyway).
+func ownerOf(pid int) ids {
+	var st syscall.Stat_t
+	if syscall.Stat("/proc/"+strconv.Itoa(pid), &st) != nil {
+		return ids{}
+	}
+	return ids{st.Uid, st.Gid}
 }
 
 // exeOf is pid's executable, "" when it cannot be read: that needs ptrace

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -50,6 +51,10 @@ func sandbox() error {
 	} else if err != nil {
 		return fmt.Errorf("sandbox: reading what to run from vigil: %w", err)
 	}
+	// The app must not inherit the socket, filter or not.
+	if err := linux.SetCloseOnExec(sandboxFd); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
 	spec, err := parseSandboxArgs(strings.Split(string(blob), "\x00"))
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -90,9 +95,7 @@ func sandbox() error {
 	return execError(path, syscall.Exec(path, spec.args, os.Environ()))
 }
 
-// readProgram reads the seccomp program PID 1 sends over the socket. The
-// app must inherit neither the socket nor the listener (which the kernel
-// creates close-on-exec), even if the profile denies close.
+// readProgram reads the seccomp program PID 1 sends over the socket.
 func readProgram() ([]bpf.RawInstruction, error) {
 	blob, err := linux.RecvBlob(sandboxFd, maxProgram)
 	if err != nil {
@@ -102,7 +105,7 @@ func readProgram() ([]bpf.RawInstruction, error) {
 	if err != nil {
 		return nil, err
 	}
-	return prog, linux.SetCloseOnExec(sandboxFd)
+	return prog, nil
 }
 
 // handover loads the filter on the calling thread only and hands its
@@ -132,6 +135,7 @@ type handover struct {
 // about to load the filter, and only then looks for the listener.
 func startHandover(prog []bpf.RawInstruction) *handover {
 	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(math.MaxInt64) // GOMEMLIMIT in the app's environment would collect anyway
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	h := &handover{prog: prog, start: make(chan struct{})}
 	go func() {

@@ -88,3 +88,19 @@ func TestNonRootAppViolationDecoded(t *testing.T) {
 		t.Errorf("event process %+v, decoded %v; want uid 65534, exe .../mkdir, path %s", ev.Process, d.Decoded, dir)
 	}
 }
+
+// TestSandboxSocketNotInherited: the app started through the sandbox has
+// none of vigil's descriptors, with or without a seccomp filter.
+func TestSandboxSocketNotInherited(t *testing.T) {
+	for _, policy := range []string{
+		"user: \"65534:65534\"\n",
+		"user: \"65534:65534\"\nseccomp:\n  profile: docker-default\n",
+	} {
+		p := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\n"+policy)
+		code, stdout, stderr := runVigil(t, modes[1], nil, "run", "--log-level=warn", "--baseline", "off", "--policy", p,
+			"--", "sh", "-c", "ls -l /proc/$$/fd")
+		if code != 0 || strings.Contains(stdout, "socket:") || strings.Contains(stdout, "anon_inode") {
+			t.Errorf("policy %q: exit %d, the app's fds:\n%s\nstderr:\n%s", policy, code, stdout, stderr)
+		}
+	}
+}
