@@ -40,6 +40,9 @@ func LandlockABI() int {
 // one would grant its target). On a kernel without Landlock it does
 // nothing; the caller reports that.
 func restrictFiles(readOnly, hidden []string) error {
+	// A path named through a symlink (/var/run -> /run) is reached by its
+	// real one, which grant would otherwise cover whole.
+	readOnly, hidden = withRealPaths(readOnly), withRealPaths(hidden)
 	handled := landlock.AccessFSSet(writeDirRights)
 	if len(hidden) > 0 {
 		handled |= readRights
@@ -91,4 +94,16 @@ func grant(grants map[string]landlock.AccessFSSet, dir string, except []string, 
 // under reports whether path is strictly below dir.
 func under(path, dir string) bool {
 	return strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// withRealPaths is paths and, for each that resolves to another, the path
+// it resolves to.
+func withRealPaths(paths []string) []string {
+	out := slices.Clone(paths)
+	for _, p := range paths {
+		if real, err := filepath.EvalSymlinks(p); err == nil && real != p && !slices.Contains(out, real) {
+			out = append(out, real)
+		}
+	}
+	return out
 }

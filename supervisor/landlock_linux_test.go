@@ -44,3 +44,27 @@ func TestGrant(t *testing.T) {
 		}
 	}
 }
+
+// TestGrantThroughSymlink: a protected path named through a symlink is
+// protected by its real path too.
+func TestGrantThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "run", "demo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "var"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../run", filepath.Join(dir, "var", "run")); err != nil {
+		t.Fatal(err)
+	}
+	except := withRealPaths([]string{filepath.Join(dir, "var", "run", "demo")})
+	grants := map[string]landlock.AccessFSSet{}
+	grant(grants, dir, except, writeDirRights)
+	if _, ok := grants[filepath.Join(dir, "run")]; ok {
+		t.Errorf("%s granted whole, with %s protected through a symlink: %v", filepath.Join(dir, "run"), except[0], grants)
+	}
+	if _, ok := grants[filepath.Join(dir, "run", "demo")]; ok {
+		t.Errorf("the protected directory granted: %v", grants)
+	}
+}

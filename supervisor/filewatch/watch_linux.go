@@ -4,13 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vigilsec/vigil/internal/linux"
 )
+
+// sensitiveRefresh is how often the sensitive paths are resolved and
+// watched again (a replaced file, a rotated secret volume).
+const sensitiveRefresh = time.Second
 
 // RescanRate bounds a Watcher's rescans, in bytes hashed per second, so
 // that they do not take the disk from the app: a 300 MB image takes 5 s.
@@ -67,7 +73,10 @@ type Watcher struct {
 	// ownMu guards own: opens of sensitive files vigil made itself (to
 	// hash them), whose IN_OPEN events are not the app's.
 	ownMu sync.Mutex
-	own   map[string]int
+	own   map[string]bool
+	// sensitivePaths are o.Sensitive with what they resolve to.
+	sensitivePaths   []string
+	sensitiveTrouble map[string]bool // reported once each
 }
 
 // watchMask is what a watched directory reports.
@@ -90,28 +99,63 @@ func NewWatcher(m *Manifest, o WatchOptions, report Report) (*Watcher, error) {
 		o.settle = 20 * time.Millisecond
 	}
 	w := &Watcher{
-		base: make(map[string]*Entry, len(m.Entries)), m: m, o: o, report: report, in: in,
+		sensitiveTrouble: map[string]bool{},
+		base:             make(map[string]*Entry, len(m.Entries)), m: m, o: o, report: report, in: in,
 		dirs: map[int]string{}, watched: map[string]int{}, state: map[string]string{},
 		pending: map[string]time.Time{}, buf: make([]byte, 256<<10),
 	}
 	for i := range m.Entries {
 		w.base[m.Entries[i].Path] = &m.Entries[i]
 	}
-	w.own = map[string]int{}
-	for _, p := range o.Sensitive {
-		wd, err := w.in.Add(p, linux.InOpen|linux.InMaskAdd|linux.InDontFollow)
+	w.own = map[string]bool{}
+	w.watchSensitive()
+	return w, nil
+}
+
+// watchSensitive (re)watches the sensitive paths, as their names resolve
+// now: a file replaced by a rename is a new inode, and a directory of
+// symlinks (a Kubernetes secret volume: token -> ..data/token) is read
+// through the directory the links point into, which is watched too.
+// Watching an inode already watched changes nothing.
+func (w *Watcher) watchSensitive() {
+	var paths []string
+	for _, p := range w.o.Sensitive {
+		paths = append(paths, p)
+		if real, err := filepath.EvalSymlinks(p); err == nil && real != p {
+			paths = append(paths, real)
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.Type()&fs.ModeSymlink == 0 {
+				continue
+			}
+			if real, err := filepath.EvalSymlinks(filepath.Join(p, e.Name())); err == nil {
+				if dir := filepath.Dir(real); dir != p && !slices.Contains(paths, dir) {
+					paths = append(paths, dir)
+				}
+			}
+		}
+	}
+	w.sensitivePaths = paths
+	for _, p := range paths {
+		wd, err := w.in.Add(p, linux.InOpen|linux.InMaskAdd)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // not there (yet): nothing to read
 		}
 		if err != nil {
-			o.Trouble(p, err)
+			if !w.sensitiveTrouble[p] {
+				w.o.Trouble(p, err)
+				w.sensitiveTrouble[p] = true
+			}
 			continue
 		}
 		if _, ok := w.dirs[wd]; !ok {
 			w.dirs[wd] = p
 		}
 	}
-	return w, nil
 }
 
 // WatchTrees watches the directories of the baseline's trees; it takes
@@ -134,6 +178,12 @@ func (w *Watcher) Run(stop <-chan struct{}) error {
 		defer t.Stop()
 		rescan = t.C
 	}
+	var resolve <-chan time.Time
+	if len(w.o.Sensitive) > 0 {
+		t := time.NewTicker(sensitiveRefresh)
+		defer t.Stop()
+		resolve = t.C
+	}
 	for {
 		select {
 		case <-stop:
@@ -141,6 +191,8 @@ func (w *Watcher) Run(stop <-chan struct{}) error {
 			return nil
 		case <-rescan:
 			w.Rescan()
+		case <-resolve:
+			w.watchSensitive()
 		default:
 		}
 		timeout := 100 // ms: how often stop and the rescan are looked at
@@ -240,11 +292,11 @@ func (w *Watcher) opened(path string, mask uint32) {
 	if mask&linux.InIsDir != 0 || !w.sensitive(path) {
 		return
 	}
+	// A flag, not a count: the kernel merges identical events not yet read,
+	// so two opens of vigil's may make one event.
 	w.ownMu.Lock()
-	mine := w.own[path] > 0
-	if mine {
-		w.own[path]--
-	}
+	mine := w.own[path]
+	delete(w.own, path)
 	w.ownMu.Unlock()
 	if !mine {
 		w.report(Change{Kind: SensitiveOpened, Path: path}, "open")
@@ -253,7 +305,7 @@ func (w *Watcher) opened(path string, mask uint32) {
 
 // sensitive reports whether path is, or is directly in, a sensitive path.
 func (w *Watcher) sensitive(path string) bool {
-	for _, p := range w.o.Sensitive {
+	for _, p := range w.sensitivePaths {
 		if path == p || filepath.Dir(path) == p {
 			return true
 		}
@@ -265,7 +317,7 @@ func (w *Watcher) sensitive(path string) bool {
 func (w *Watcher) opening(path string) {
 	if w.sensitive(path) {
 		w.ownMu.Lock()
-		w.own[path]++
+		w.own[path] = true
 		w.ownMu.Unlock()
 	}
 }
@@ -340,6 +392,11 @@ func (w *Watcher) check(path, op string) {
 	if present && cur.Type == TypeFile {
 		w.opening(path)
 		cur.SHA256, cur.Size, err = hashFile(path, w.buf)
+		if err != nil {
+			w.ownMu.Lock()
+			delete(w.own, path) // maybe never opened: the app's next open is its own
+			w.ownMu.Unlock()
+		}
 		present = err == nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

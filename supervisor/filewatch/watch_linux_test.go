@@ -254,3 +254,67 @@ func TestWatcherSensitive(t *testing.T) {
 		t.Errorf("reports\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestWatcherSensitiveMoves: a sensitive file replaced by a rename, and a
+// Kubernetes-style secret volume (token -> ..data/token, ..data -> a
+// versioned directory, swapped on rotation), stay watched.
+func TestWatcherSensitiveMoves(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret, sa := filepath.Join(dir, "secret"), filepath.Join(dir, "sa")
+	must(os.WriteFile(secret, []byte("v1"), 0o600))
+	must(os.MkdirAll(filepath.Join(sa, "..v1"), 0o755))
+	must(os.WriteFile(filepath.Join(sa, "..v1", "token"), []byte("t1"), 0o600))
+	must(os.Symlink("..v1", filepath.Join(sa, "..data")))
+	must(os.Symlink("..data/token", filepath.Join(sa, "token")))
+	var mu sync.Mutex
+	var got []string
+	w, err := NewWatcher(&Manifest{Created: time.Now()}, WatchOptions{
+		Rescan: -1, Sensitive: []string{secret, sa},
+		Trouble: func(p string, err error) { t.Errorf("%s: %v", p, err) },
+	}, func(c Change, _ string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, string(c.Kind)+" "+strings.TrimPrefix(c.Path, dir))
+	})
+	must(err)
+	defer w.Close()
+	stop, done := make(chan struct{}), make(chan error)
+	go func() { done <- w.Run(stop) }()
+	// reads reads name until a report about want comes (a hang guard of 5 s,
+	// not a timing: a replaced file is watched again within a second).
+	reads := func(name, want string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+			_, err := os.ReadFile(filepath.Join(dir, name))
+			must(err)
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			found := slices.Contains(got, want)
+			got = got[:0]
+			mu.Unlock()
+			if found {
+				return
+			}
+		}
+		t.Errorf("reading %s: no %q", name, want)
+	}
+	reads("secret", "opened /secret")
+	reads("sa/token", "opened /sa/..v1/token")
+	// Replaced by a rename, rotated: new inodes, watched again.
+	must(os.WriteFile(secret+".new", []byte("v2"), 0o600))
+	must(os.Rename(secret+".new", secret))
+	must(os.MkdirAll(filepath.Join(sa, "..v2"), 0o755))
+	must(os.WriteFile(filepath.Join(sa, "..v2", "token"), []byte("t2"), 0o600))
+	must(os.Symlink("..v2", filepath.Join(sa, "..data.tmp")))
+	must(os.Rename(filepath.Join(sa, "..data.tmp"), filepath.Join(sa, "..data")))
+	reads("secret", "opened /secret")
+	reads("sa/token", "opened /sa/..v2/token")
+	close(stop)
+	must(<-done)
+}
