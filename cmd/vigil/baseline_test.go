@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -174,5 +175,41 @@ func TestRunBadBaseline(t *testing.T) {
 	}
 	if _, err := os.Stat(started); err == nil {
 		t.Errorf("the app started")
+	}
+}
+
+// TestWatchLimitReported: when the inotify watches run out (here a user
+// namespace allowed 3), the file watch says so, as a lifecycle event and
+// a warning, rather than watching less in silence.
+func TestWatchLimitReported(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare (util-linux) not installed: it makes the user namespace with a low watch limit")
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "a", "b", "c", "d", "e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(t.TempDir(), "baseline")
+	if code, _, stderr := runVigil(t, modes[1], nil, "baseline", "--out", base, dir); code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, stderr)
+	}
+	cmd := exec.Command(unshare, "--user", "--map-root-user", "sh", "-c",
+		`echo 3 > /proc/sys/user/max_inotify_watches && exec "$0" run --log-level=warn --baseline "$1" --workload test -- true`,
+		vigilBin, base)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	found := false
+	for _, ev := range syscallEvents(t, string(out)) {
+		var d events.LifecycleDetails
+		if ev.Kind == events.KindLifecycle && ev.DetailsAs(&d) == nil && d.What == "degraded" && d.Component == "filewatch" &&
+			strings.Contains(d.Error, "watch limit") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no degraded filewatch event about the watch limit:\n%s", out)
 	}
 }
