@@ -63,7 +63,7 @@ var examples = []example{
 	},
 	{
 		name: "files",
-		give: header + "files:\n  protect: enforce\n  paths: [/usr, /app]\n  sensitive: [/etc/shadow, /root/.ssh]\n",
+		give: header + "files:\n  trees: [/usr, /app, /etc]\n  protect: enforce\n  paths: [/usr, /app]\n  sensitive: [/etc/shadow, /root/.ssh]\n",
 	},
 	{
 		name: "bad files",

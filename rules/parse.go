@@ -111,7 +111,8 @@ func (d *decoder) groups(dst *[]uint32) field {
 func (d *decoder) files(dst **FilesSection) field {
 	return func(n *yaml.Node) bool {
 		f := &FilesSection{}
-		d.mapping(n, "protect, paths or sensitive", &f.pos, map[string]field{
+		d.mapping(n, "trees, protect, paths or sensitive", &f.pos, map[string]field{
+			"trees":     d.strs(&f.Trees, &f.pos, "trees"),
 			"protect":   d.str((*string)(&f.Protect)),
 			"paths":     d.strs(&f.Paths, &f.pos, "paths"),
 			"sensitive": d.strs(&f.Sensitive, &f.pos, "sensitive"),

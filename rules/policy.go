@@ -46,6 +46,8 @@ const (
 
 // FilesSection is file integrity: what vigil does about the image's files.
 type FilesSection struct {
+	// Trees are what vigil baseline records when given no path (default /).
+	Trees []string
 	// Protect is ProtectDetect when "".
 	Protect Protect
 	// Paths are the absolute paths made read-only with ProtectEnforce.

@@ -69,6 +69,11 @@ func (f *FilesSection) check(c *checker) {
 			c.add(f.pos.of(fmt.Sprintf("paths.%d", i)), "path %q: want an absolute, clean path other than /", p)
 		}
 	}
+	for i, p := range f.Trees {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			c.add(f.pos.of(fmt.Sprintf("trees.%d", i)), "tree %q: want an absolute, clean path", p)
+		}
+	}
 	for i, p := range f.Sensitive {
 		if !strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "/" {
 			c.add(f.pos.of(fmt.Sprintf("sensitive.%d", i)), "path %q: want an absolute, clean path other than /", p)

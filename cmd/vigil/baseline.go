@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/vigilsec/vigil/rules"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
@@ -25,8 +26,17 @@ func setupBaseline(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 	out := fs.String("out", defaultBaseline, "write the baseline to `FILE`")
 	excludes := fs.StringArray("exclude", nil, "leave out paths matching `GLOB` (with a slash: the whole path; without: the base name); repeatable")
 	workers := fs.Int("jobs", 0, "hash this many files at once (default: one per CPU)")
+	policy := fs.String("policy", "", "take the trees to record from this policy's files.trees when no PATH is given (default "+defaultPolicy+" when present)")
 	return func(args []string) int {
 		start := time.Now()
+		if len(args) == 0 {
+			trees, err := policyTrees(policyPath(*policy))
+			if err != nil {
+				fail("baseline: %v", err)
+				return exitError
+			}
+			args = trees
+		}
 		roots, err := absPaths(args)
 		if err != nil {
 			fail("baseline: %v", err)
@@ -70,6 +80,21 @@ func setupBaseline(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 		}
 		return exitOK
 	}
+}
+
+// policyTrees are the files.trees of the policy at path ("": none).
+func policyTrees(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	p, err := rules.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if p.Files == nil {
+		return nil, nil
+	}
+	return p.Files.Trees, nil
 }
 
 // absPaths makes args absolute; none means /.

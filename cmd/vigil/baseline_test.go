@@ -213,3 +213,33 @@ func TestWatchLimitReported(t *testing.T) {
 		t.Errorf("no degraded filewatch event about the watch limit:\n%s", out)
 	}
 }
+
+// TestBaselineTreesFromPolicy: with no PATH, vigil baseline records the
+// policy's files.trees.
+func TestBaselineTreesFromPolicy(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	for _, d := range []string{in, out} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(d)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  trees: ["+in+"]\n")
+	base := filepath.Join(t.TempDir(), "baseline")
+	if code, _, stderr := runVigil(t, modes[1], nil, "baseline", "--policy", policy, "--out", base); code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, stderr)
+	}
+	// Something made outside the trees is not drift; inside it is.
+	for _, f := range []string{filepath.Join(out, "x"), filepath.Join(in, "x")} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, _ := runVigil(t, modes[1], nil, "verify", "--baseline", base)
+	if want := "added    " + filepath.Join(in, "x") + "\n"; code != 1 || stdout != want {
+		t.Errorf("verify: exit %d, stdout %q; want 1, %q", code, stdout, want)
+	}
+}
