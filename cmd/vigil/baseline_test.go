@@ -220,9 +220,6 @@ func TestBaselineTreesFromPolicy(t *testing.T) {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
 	for _, d := range []string{in, out} {
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(d)), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
