@@ -91,7 +91,8 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		return err
 	}
 	cfg.Seccomp, cfg.SeccompRules, cfg.Credential = g.filter, g.ruleNames, g.cred
-	if err := loadBaseline(cfg, opts.baseline); err != nil {
+	baseline, err := loadBaseline(cfg, opts.baseline)
+	if err != nil {
 		return err
 	}
 	cfg.Sensitive = g.sensitive
@@ -100,8 +101,8 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		if opts.seccompProfile != "" && opts.seccompProfile != seccomp.DockerDefaultName {
 			cfg.Hidden = append(cfg.Hidden, opts.seccompProfile)
 		}
-		if cfg.Baseline != nil {
-			cfg.Hidden = append(cfg.Hidden, cfg.BaselineSkip[len(cfg.BaselineSkip)-1]) // the baseline file
+		if baseline != "" {
+			cfg.Hidden = append(cfg.Hidden, baseline)
 		}
 		for i, p := range cfg.Hidden {
 			cfg.Hidden[i], _ = filepath.Abs(p)
@@ -142,32 +143,34 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 
 // loadBaseline reads the baseline to watch (a path, "" for the default
 // when it exists, "off" for none) into cfg, with what the watch leaves out:
-// the mount points and the baseline itself. A baseline that cannot be read
-// is an error: the app is not started without the watch it asked for.
-func loadBaseline(cfg *supervisor.Config, path string) error {
+// the mount points and the baseline itself, and returns its absolute path
+// ("" for none). A baseline that cannot be read is an error: the app is not
+// started without the watch it asked for.
+func loadBaseline(cfg *supervisor.Config, path string) (string, error) {
 	switch path {
 	case "off":
-		return nil
+		return "", nil
 	case "":
 		if _, err := os.Stat(defaultBaseline); err != nil {
-			return nil
+			return "", nil
 		}
 		path = defaultBaseline
 	}
 	m, err := readManifest(path, "")
 	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
+		return "", fmt.Errorf("baseline: %w", err)
 	}
 	skip, err := filewatch.MountPoints()
 	if err != nil {
-		return fmt.Errorf("baseline: reading the mount points: %w", err)
+		return "", fmt.Errorf("baseline: reading the mount points: %w", err)
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		skip = append(skip, abs)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("baseline: %w", err)
 	}
-	cfg.Baseline, cfg.BaselineSkip = m, skip
+	cfg.Baseline, cfg.BaselineSkip = m, append(skip, abs)
 	if cfg.Rescan == 0 {
 		cfg.Rescan = -1 // --rescan 0: the first comparison only
 	}
-	return nil
+	return abs, nil
 }
