@@ -65,9 +65,6 @@ func (n *notifier) wait(limit time.Duration) {
 }
 
 func (n *notifier) run() {
-	// Its own thread: it changes the thread's filesystem ids to read the
-	// memory of apps of other users, and the thread ends with it.
-	runtime.LockOSThread()
 	defer close(n.done)
 	defer syscall.Close(n.listener)
 	defer func() {
@@ -227,7 +224,15 @@ func (n *notifier) asOwner(owner ids, fn func()) {
 		fn()
 		return
 	}
-	if err := linux.WithFSIDs(owner.uid, owner.gid, fn); err != nil {
+	// The filesystem ids are the thread's: locked to it meanwhile. If they
+	// could not be restored, the thread is not given back (it ends with
+	// the goroutine).
+	runtime.LockOSThread()
+	err := linux.WithFSIDs(owner.uid, owner.gid, fn)
+	if !errors.Is(err, linux.ErrFSIDsStuck) {
+		runtime.UnlockOSThread()
+	}
+	if err != nil {
 		if !n.fsWarned {
 			n.log.Warn("cannot read the arguments and exe of processes of other users", zap.Error(err))
 			n.fsWarned = true

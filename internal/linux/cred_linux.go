@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -144,18 +145,27 @@ func contains(s []int, v int) bool {
 	return false
 }
 
+// ErrFSIDsStuck means WithFSIDs could not give the thread its filesystem
+// ids back: the thread must not run anything else.
+var ErrFSIDsStuck = errors.New("cannot restore the thread's filesystem ids")
+
 // WithFSIDs runs fn with the calling thread's filesystem uid and gid set to
 // uid and gid, then restores them. Opening /proc/PID/mem or reading
 // /proc/PID/exe checks ptrace access with those ids: this is how a root PID
 // 1 without CAP_SYS_PTRACE (Docker's default) reads the memory of an app
 // that runs as another user. It needs CAP_SETUID and CAP_SETGID, and the
 // calling goroutine must be locked to its thread.
-func WithFSIDs(uid, gid uint32, fn func()) error {
+func WithFSIDs(uid, gid uint32, fn func()) (err error) {
 	oldGID, _ := unix.SetfsgidRetGid(int(gid))
 	oldUID, _ := unix.SetfsuidRetUid(int(uid))
 	defer func() {
 		unix.SetfsuidRetUid(oldUID) //nolint:errcheck // the kernel's setfsuid has no error; checked below
 		unix.SetfsgidRetGid(oldGID) //nolint:errcheck // same
+		curUID, _ := unix.SetfsuidRetUid(-1)
+		curGID, _ := unix.SetfsgidRetGid(-1)
+		if curUID != oldUID || curGID != oldGID {
+			err = errors.Join(err, ErrFSIDsStuck)
+		}
 	}()
 	// setfsuid says nothing when it is refused; -1 changes nothing and
 	// returns the current id.
