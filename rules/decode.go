@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -143,11 +144,13 @@ func (d *decoder) strs(dst *[]string, pos *positions, key string) field {
 }
 
 // number matches the integers a policy may write: decimal or 0x hex.
-var number = regexp.MustCompile(`^(0|[1-9][0-9]*|0[xX][0-9a-fA-F]+)$`)
+// Compiled at first use, as the other patterns of this package: every
+// vigil start initializes this package, few parse a policy.
+var number = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(0|[1-9][0-9]*|0[xX][0-9a-fA-F]+)$`) })
 
 // uint decodes an unsigned integer of at most max.
 func (d *decoder) uint(n *yaml.Node, max uint64) (uint64, bool) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!str" || !number.MatchString(n.Value) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!str" || !number().MatchString(n.Value) {
 		d.fail(n, "want a decimal or 0x hex number, not %s", describe(n))
 		return 0, false
 	}
@@ -164,7 +167,7 @@ func (d *decoder) uint(n *yaml.Node, max uint64) (uint64, bool) {
 func (d *decoder) errno(dst *string) field {
 	return func(n *yaml.Node) bool {
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
-			if number.MatchString(n.Value) {
+			if number().MatchString(n.Value) {
 				d.fail(n, "want an unquoted number or an errno name, not %q", n.Value)
 				return false
 			}

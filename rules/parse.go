@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -61,12 +62,12 @@ func document(data []byte) (*yaml.Node, error) {
 }
 
 // yamlLine finds the line in go-yaml's error messages ("yaml: line 3: …").
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): `) })
 
 func yamlProblem(name string, err error) *Problem {
 	msg := err.Error()
 	pr := &Problem{File: name, Msg: msg}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		pr.Line, _ = strconv.Atoi(m[1])
 		pr.Msg = "invalid YAML: " + msg[len(m[0]):]
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Validate reports every problem of p at once (see Problem). Parse has
@@ -109,7 +110,7 @@ func (s *SeccompSection) check(c *checker) {
 
 // ruleName is what a rule's name may be: what events and logs can carry
 // without quoting.
-var ruleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+var ruleName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`) })
 
 // errno checks an errno and that it goes with the errno action.
 func (c *checker) errno(pos positions, key, errno string, action Action, actionKey string) {
@@ -125,7 +126,7 @@ func (c *checker) errno(pos positions, key, errno string, action Action, actionK
 }
 
 func (r *Rule) check(c *checker) {
-	if (r.Name != "" || r.pos.has("name")) && !r.pos.failed["name"] && !ruleName.MatchString(r.Name) {
+	if (r.Name != "" || r.pos.has("name")) && !r.pos.failed["name"] && !ruleName().MatchString(r.Name) {
 		c.add(r.pos.of("name"), "invalid rule name %q: want 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", r.Name)
 	}
 	if len(r.Names) == 0 && !r.pos.failed["names"] && !c.missing(r.pos, "names", true) {
