@@ -168,15 +168,20 @@ func (n *notifier) attribute(req *linux.SeccompNotif, name string) {
 		}
 	})
 	valid := linux.NotifIDValid(n.listener, req.ID) == nil
+	if valid {
+		// Before the call goes on: the file watch may see its effect at once.
+		now := time.Now()
+		for _, p := range paths {
+			n.writers.note(p, pid, now)
+		}
+	}
 	if err := n.answer(req, seccomp.Outcome{Action: seccomp.ActionAllow}); err != nil && !errors.Is(err, syscall.ENOENT) {
 		n.log.Warn("answering a seccomp notification", zap.Int("pid", pid), zap.Error(err))
 	}
 	if !valid {
 		return // the process is gone, or the pid is another's now
 	}
-	now := time.Now()
 	for _, p := range paths {
-		n.writers.note(p, pid, now)
 		if proc != nil && (underAny(p, n.cfg.ReadOnly) || underAny(p, n.cfg.Hidden)) {
 			n.emitDenied(p, op, proc)
 		}
