@@ -217,10 +217,11 @@ func TestShutdownStopsWhatTheAppLeft(t *testing.T) {
 			termed := filepath.Join(t.TempDir(), "termed")
 			// Two processes outlive the app: one ends on SIGTERM (and says
 			// so), one ignores it and must be killed after the grace period.
+			// The app waits until both have set their traps.
 			script := `
 (trap 'echo polite >> ` + termed + `; exit 0' TERM; echo > ` + termed + `.ready; while :; do sleep 0.02; done) &
-(trap '' TERM; exec sleep ` + mark + `) &
-while [ ! -e ` + termed + `.ready ]; do sleep 0.01; done
+(trap '' TERM; echo > ` + termed + `.ready2; exec sleep ` + mark + `) &
+while [ ! -e ` + termed + `.ready ] || [ ! -e ` + termed + `.ready2 ]; do sleep 0.01; done
 exit 5`
 			code, _, stderr := runVigil(t, m, nil, "run", "--grace=500ms", "--", "sh", "-c", script)
 			if code != 5 {
