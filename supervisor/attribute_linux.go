@@ -39,11 +39,13 @@ func flagsAt(index uint) []specs.LinuxSeccompArg {
 	return args
 }
 
-// watchedCalls are the calls the filter reports for attribution.
+// watchedCalls are the calls the filter reports for attribution. Not
+// openat2: its flags are in memory, where a filter cannot look (glibc's
+// open does not use it).
 var watchedCalls = []specs.LinuxSyscall{
 	{Names: []string{"open"}, Args: flagsAt(1)},
 	{Names: []string{"openat"}, Args: flagsAt(2)},
-	{Names: []string{"creat", "openat2", "truncate", "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
+	{Names: []string{"creat", "truncate", "unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2",
 		"mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat", "link", "linkat",
 		"chmod", "fchmodat", "fchmodat2", "chown", "lchown", "fchownat"}},
 }
@@ -60,7 +62,7 @@ var changedPaths = map[string]struct {
 	op   string
 }{
 	"open": {[]pathArg{{0, -1}}, "write"}, "creat": {[]pathArg{{0, -1}}, "write"},
-	"openat": {[]pathArg{{1, 0}}, "write"}, "openat2": {[]pathArg{{1, 0}}, "write"},
+	"openat":   {[]pathArg{{1, 0}}, "write"},
 	"truncate": {[]pathArg{{0, -1}}, "write"},
 	"unlink":   {[]pathArg{{0, -1}}, "remove"}, "unlinkat": {[]pathArg{{1, 0}}, "remove"},
 	"rmdir":  {[]pathArg{{0, -1}}, "remove"},
@@ -121,14 +123,17 @@ func newWriters() *writers { return &writers{byPath: map[string]writer{}} }
 func (w *writers) note(path string, pid int, now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.byPath) >= maxWriters {
+	if _, known := w.byPath[path]; !known && len(w.byPath) >= maxWriters {
+		oldest, at := "", now
 		for k, v := range w.byPath {
 			if now.Sub(v.at) > writerMemory {
 				delete(w.byPath, k)
+			} else if v.at.Before(at) {
+				oldest, at = k, v.at
 			}
 		}
 		if len(w.byPath) >= maxWriters {
-			clear(w.byPath)
+			delete(w.byPath, oldest) // the oldest goes first, never the lot
 		}
 	}
 	w.byPath[path] = writer{pid, now}

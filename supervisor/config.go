@@ -78,7 +78,7 @@ func (c Config) Validate() error {
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
 	}
-	if (c.Seccomp != nil || c.Baseline != nil || len(c.Sensitive) > 0) && (c.Events == nil || c.Workload == "") {
+	if (c.Seccomp != nil || c.Baseline != nil || len(c.Sensitive)+len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
 		return fmt.Errorf("a seccomp filter or a baseline needs an event sink and a workload name")
 	}
 	return nil

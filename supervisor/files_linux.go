@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -57,7 +56,8 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 		}
 		ev := events.New(events.KindFile, rule, fileSeverity(c), events.ActionAlert)
 		d := events.FileDetails{Path: c.Path, Op: op, Change: string(c.Kind), Expected: c.Expected, Actual: c.Actual, By: "unknown"}
-		if p := who.who(c.Path, time.Now()); p != nil {
+		// An opening is not a write: its reader is not known.
+		if p := who.who(c.Path, time.Now()); p != nil && c.Kind != filewatch.SensitiveOpened {
 			ev.Process, d.By = p, byOf(p)
 		}
 		if err := ev.SetDetails(d); err != nil {
@@ -115,18 +115,11 @@ func fileSeverity(c filewatch.Change) events.Severity {
 	switch c.Kind {
 	case filewatch.Content, filewatch.TypeChanged, filewatch.Target, filewatch.SensitiveOpened:
 		return events.SeverityHigh
-	case filewatch.ModeChanged:
-		if setID(c.Actual) && !setID(c.Expected) {
-			return events.SeverityCritical
-		}
+	}
+	if c.SetID {
+		return events.SeverityCritical
 	}
 	return events.SeverityMedium
-}
-
-// setID reports whether an octal mode as Change prints it ("4755") has the
-// setuid or setgid bit.
-func setID(mode string) bool {
-	return len(mode) == 4 && strings.ContainsAny(mode[:1], "234567")
 }
 
 // byOf names a process in a file event's by.

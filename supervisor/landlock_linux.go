@@ -101,9 +101,24 @@ func under(path, dir string) bool {
 func withRealPaths(paths []string) []string {
 	out := slices.Clone(paths)
 	for _, p := range paths {
-		if real, err := filepath.EvalSymlinks(p); err == nil && real != p && !slices.Contains(out, real) {
+		if real := realPath(p); real != p && !slices.Contains(out, real) {
 			out = append(out, real)
 		}
 	}
 	return out
+}
+
+// realPath is p with its symlinks resolved; a p that does not exist (yet)
+// resolves through its deepest existing ancestor.
+func realPath(p string) string {
+	rest := ""
+	for dir := p; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if dir == "/" || dir == "." {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
 }

@@ -68,3 +68,22 @@ func TestGrantThroughSymlink(t *testing.T) {
 		t.Errorf("the protected directory granted: %v", grants)
 	}
 }
+
+func TestRealPath(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("run", filepath.Join(dir, "varrun")); err != nil {
+		t.Fatal(err)
+	}
+	for give, want := range map[string]string{
+		filepath.Join(dir, "varrun"):             filepath.Join(dir, "run"),
+		filepath.Join(dir, "varrun", "app", "x"): filepath.Join(dir, "run", "app", "x"), // not there yet
+		filepath.Join(dir, "run"):                filepath.Join(dir, "run"),
+	} {
+		if got := realPath(give); got != want {
+			t.Errorf("realPath(%s) = %s, want %s", give, got, want)
+		}
+	}
+}

@@ -3,7 +3,9 @@ package supervisor
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,6 +34,9 @@ type notifier struct {
 	fsWarned bool
 	// writers is told who made the watched calls (attribute_linux.go).
 	writers *writers
+	// protected are the paths Landlock makes read-only for the app, with
+	// their real spellings; made at first use.
+	protected []string
 	// sandbox is PID 1's end of the socket to the sandbox until it hangs
 	// up, which it does when the sandbox execs the app (the sandbox's end
 	// is close-on-exec); -1 after.
@@ -159,8 +164,10 @@ func (n *notifier) attribute(req *linux.SeccompNotif, name string) {
 				dirfd = int(int32(req.Data.Args[a.dirfd]))
 			}
 			if abs, ok := resolve(pid, p, dirfd); ok {
+				// By its real directory, as Landlock and the file watch see it.
+				abs = filepath.Join(realPath(filepath.Dir(abs)), filepath.Base(abs))
 				paths = append(paths, abs)
-				if proc == nil && op != "" && (underAny(abs, n.cfg.ReadOnly) || underAny(abs, n.cfg.Hidden)) {
+				if proc == nil && op != "" && n.refused(abs) {
 					proc, _ = processOf(pid)
 					proc.Exe = exeOf(pid)
 				}
@@ -182,10 +189,19 @@ func (n *notifier) attribute(req *linux.SeccompNotif, name string) {
 		return // the process is gone, or the pid is another's now
 	}
 	for _, p := range paths {
-		if proc != nil && (underAny(p, n.cfg.ReadOnly) || underAny(p, n.cfg.Hidden)) {
+		if proc != nil && n.refused(p) {
 			n.emitDenied(p, op, proc)
 		}
 	}
+}
+
+// refused reports whether Landlock refuses the app changes to path (a real
+// path): under a read-only tree or one of vigil's files, by any spelling.
+func (n *notifier) refused(path string) bool {
+	if n.protected == nil {
+		n.protected = withRealPaths(append(slices.Clone(n.cfg.ReadOnly), n.cfg.Hidden...))
+	}
+	return underAny(path, n.protected)
 }
 
 // emitDenied reports a change to a read-only path, which Landlock refuses.
@@ -242,7 +258,9 @@ func (n *notifier) asOwner(owner ids, fn func()) {
 			n.log.Warn("cannot read the arguments and exe of processes of other users", zap.Error(err))
 			n.fsWarned = true
 		}
-		fn() // what can be read without
+		if !errors.Is(err, linux.ErrFSIDsStuck) {
+			fn() // it did not run: what can be read without
+		}
 	}
 }
 

@@ -55,6 +55,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 		cfg.Sandbox.Abort()
 		return 0, fmt.Errorf("watching the calls that change files: %w", err)
 	}
+	s.cfg = cfg // with the filter watchFiles may have made
 	who := newWriters()
 	fw := startFileWatch(&cfg, who, log)
 	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -238,5 +239,31 @@ func TestBaselineTreesFromPolicy(t *testing.T) {
 	code, stdout, _ := runVigil(t, modes[1], nil, "verify", "--baseline", base)
 	if want := "added    " + filepath.Join(in, "x") + "\n"; code != 1 || stdout != want {
 		t.Errorf("verify: exit %d, stdout %q; want 1, %q", code, stdout, want)
+	}
+}
+
+// TestAddedSetuidIsCritical: a file added and then made setuid is
+// reported again, critical.
+func TestAddedSetuidIsCritical(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(t.TempDir(), "baseline")
+	if code, _, stderr := runVigil(t, modes[1], nil, "baseline", "--out", base, dir); code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, stderr)
+	}
+	drop := filepath.Join(dir, "dropper")
+	code, _, stderr := runVigil(t, modes[1], nil, "run", "--log-level=warn", "--baseline", base, "--workload", "test",
+		"--", "sh", "-c", "echo x > "+drop+" && sleep 0.1 && chmod 4755 "+drop+" && sleep 0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sev []string
+	for _, ev := range fileEvents(t, stderr) {
+		if ev.Path == drop && ev.Change == "added" {
+			sev = append(sev, ev.Severity)
+		}
+	}
+	slices.Sort(sev) // the aggregator may flush them in either order
+	if strings.Join(sev, " ") != "critical medium" {
+		t.Errorf("added events of %s: severities %v, want [medium critical]; stderr:\n%s", drop, sev, stderr)
 	}
 }

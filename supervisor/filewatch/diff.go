@@ -40,6 +40,9 @@ type Change struct {
 	// "uid:gid" for owner; empty for added and removed.
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
+	// SetID is set when the change gives a file a setuid or setgid bit it
+	// did not have (a mode change, or a file added with one).
+	SetID bool `json:"-"`
 }
 
 func (c Change) String() string {
@@ -60,7 +63,7 @@ func Compare(want, got []Entry) []Change {
 			out = append(out, Change{Kind: Removed, Path: want[i].Path})
 			i++
 		case i == len(want) || got[j].Path < want[i].Path:
-			out = append(out, Change{Kind: Added, Path: got[j].Path})
+			out = append(out, Change{Kind: Added, Path: got[j].Path, SetID: got[j].Mode&setIDBits != 0})
 			j++
 		default:
 			out = append(out, compareEntry(&want[i], &got[j])...)
@@ -72,23 +75,27 @@ func Compare(want, got []Entry) []Change {
 
 func compareEntry(w, g *Entry) []Change {
 	if w.Type != g.Type {
-		return []Change{{TypeChanged, w.Path, w.Type.String(), g.Type.String()}}
+		return []Change{{Kind: TypeChanged, Path: w.Path, Expected: w.Type.String(), Actual: g.Type.String()}}
 	}
 	var out []Change
 	if w.SHA256 != g.SHA256 || w.Size != g.Size {
-		out = append(out, Change{Content, w.Path, content(w), content(g)})
+		out = append(out, Change{Kind: Content, Path: w.Path, Expected: content(w), Actual: content(g)})
 	}
 	if w.Mode != g.Mode {
-		out = append(out, Change{ModeChanged, w.Path, fmt.Sprintf("%04o", w.Mode), fmt.Sprintf("%04o", g.Mode)})
+		out = append(out, Change{Kind: ModeChanged, Path: w.Path, Expected: fmt.Sprintf("%04o", w.Mode),
+			Actual: fmt.Sprintf("%04o", g.Mode), SetID: g.Mode&^w.Mode&setIDBits != 0})
 	}
 	if w.UID != g.UID || w.GID != g.GID {
-		out = append(out, Change{Owner, w.Path, fmt.Sprintf("%d:%d", w.UID, w.GID), fmt.Sprintf("%d:%d", g.UID, g.GID)})
+		out = append(out, Change{Kind: Owner, Path: w.Path, Expected: fmt.Sprintf("%d:%d", w.UID, w.GID), Actual: fmt.Sprintf("%d:%d", g.UID, g.GID)})
 	}
 	if w.Target != g.Target {
-		out = append(out, Change{Target, w.Path, w.Target, g.Target})
+		out = append(out, Change{Kind: Target, Path: w.Path, Expected: w.Target, Actual: g.Target})
 	}
 	return out
 }
+
+// setIDBits are setuid and setgid.
+const setIDBits = 0o6000
 
 func content(e *Entry) string {
 	return fmt.Sprintf("sha256:%s (%d bytes)", e.SHA256, e.Size)

@@ -409,14 +409,16 @@ func (w *Watcher) check(path, op string) {
 	case present && inBase:
 		key = stateKey(&cur)
 	case present:
-		key = "added" // once, whatever is written to it next
+		// Once, whatever is written to it next, but again if it gets a
+		// setuid or setgid bit.
+		key = fmt.Sprintf("added %o", cur.Mode&setIDBits)
 	}
 	last, reported := w.state[path]
 	var changes []Change
 	switch {
 	case !present && !inBase && !reported && op == "create":
 		// Made and gone (or renamed) before it could be read: still drift.
-		w.state[path] = "added"
+		w.state[path] = "added 0"
 		w.report(Change{Kind: Added, Path: path, Actual: "gone before it could be read"}, op)
 		return
 	case present && inBase && key == stateKey(want), !present && !inBase && !reported:
@@ -429,7 +431,7 @@ func (w *Watcher) check(path, op string) {
 	case !present:
 		changes = []Change{{Kind: Removed, Path: path}}
 	case !inBase:
-		changes = []Change{{Kind: Added, Path: path, Actual: describe(&cur)}}
+		changes = []Change{{Kind: Added, Path: path, Actual: describe(&cur), SetID: cur.Mode&setIDBits != 0}}
 	default:
 		changes = compareEntry(want, &cur)
 	}

@@ -104,6 +104,8 @@ func TestWatcher(t *testing.T) {
 	step(func() error { return os.MkdirAll(p("cache/new/deeper"), 0o755) }, "added /cache/new", "added /cache/new/deeper")
 	// A directory made after the watch started is watched too.
 	step(func() error { return os.WriteFile(p("cache/new/deeper/f"), nil, 0o644) }, "added /cache/new/deeper/f")
+	// A new file that gets a setuid bit is reported again.
+	step(func() error { return syscall.Chmod(p("cache/new/deeper/f"), 0o4755) }, "added /cache/new/deeper/f")
 	step(func() error { return os.Remove(p("link")) }, "removed /link")
 	step(func() error { return os.Symlink("/tmp/evil", p("link")) }, "target /link")
 	// Put back as it was: nothing to report.
