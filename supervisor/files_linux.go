@@ -69,7 +69,7 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 	// The sensitive files are watched before the app starts (it may read
 	// them first thing); the trees, which take longer, beside it.
 	w, err := filewatch.NewWatcher(base, filewatch.WatchOptions{
-		Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded, Sensitive: cfg.Sensitive,
+		Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded, Sensitive: cfg.Sensitive, Stop: fw.stop,
 	}, report)
 	if err != nil {
 		degraded("", err)

@@ -40,6 +40,22 @@ type Options struct {
 	// Rate, when above 0, bounds the bytes hashed per second: a scan
 	// beside a running app must not take the disk from it.
 	Rate int64
+	// Stop, when closed, ends the scan early with ErrStopped.
+	Stop <-chan struct{}
+}
+
+// ErrStopped is Scan's error when Options.Stop was closed: its result would
+// be partial, so there is none.
+var ErrStopped = errors.New("scan stopped")
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // Problem is an entry a scan could not read (a file gone while the scan
@@ -75,6 +91,9 @@ func Scan(o Options) ([]Entry, []Problem, error) {
 	err := s.walk()
 	close(s.files)
 	wg.Wait()
+	if err == nil && stopped(o.Stop) {
+		err = ErrStopped
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,6 +126,9 @@ func (s *scan) walk() error {
 	for _, root := range s.o.Roots {
 		root = filepath.Clean(root)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if stopped(s.o.Stop) {
+				return filepath.SkipAll
+			}
 			if err != nil {
 				if path == root {
 					return err
@@ -229,6 +251,9 @@ func (s *scan) hashFiles() []Problem {
 	var problems []Problem
 	buf := make([]byte, 256<<10)
 	for i := range s.files {
+		if stopped(s.o.Stop) {
+			continue // drained: the result is dropped anyway
+		}
 		s.mu.Lock()
 		path := s.entries[i].Path
 		s.mu.Unlock()

@@ -51,6 +51,9 @@ type WatchOptions struct {
 	// directly in it. The kernel merges identical events not yet read, so
 	// opens of one file in quick succession may be reported once.
 	Sensitive []string
+	// Stop, when closed, cuts short what takes long (WatchTrees, a
+	// rescan): the app is gone, what it did is in the kernel's queue.
+	Stop <-chan struct{}
 	// settle is how long after a write without close the file is checked.
 	settle time.Duration
 }
@@ -336,6 +339,9 @@ func (w *Watcher) checkDue(now time.Time) {
 // new, and every entry under it is checked (they are not the baseline's).
 func (w *Watcher) watchTree(dir string, fresh bool) {
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error { //nolint:errcheck // problems are reported in the callback
+		if stopped(w.o.Stop) {
+			return filepath.SkipAll
+		}
 		if err != nil || w.skipped(path) {
 			if d != nil && d.IsDir() && path != dir {
 				return filepath.SkipDir
@@ -447,7 +453,11 @@ func (w *Watcher) check(path, op string) {
 // Rescan compares every file with the baseline now and reports what the
 // watch has not.
 func (w *Watcher) Rescan() {
-	got, problems, err := Scan(Options{Roots: w.m.Roots, Excludes: w.m.Excludes, Skip: w.o.Skip, Workers: 1, Opening: w.opening, Rate: RescanRate})
+	got, problems, err := Scan(Options{Roots: w.m.Roots, Excludes: w.m.Excludes, Skip: w.o.Skip, Workers: 1,
+		Opening: w.opening, Rate: RescanRate, Stop: w.o.Stop})
+	if errors.Is(err, ErrStopped) {
+		return
+	}
 	if err != nil {
 		w.o.Trouble("", fmt.Errorf("rescan: %w", err))
 		return
