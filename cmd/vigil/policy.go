@@ -112,6 +112,12 @@ func (g guard) describe() []string {
 		}
 		what = append(what, fmt.Sprintf("capabilities %v", names))
 	}
+	if len(g.readOnly) > 0 {
+		what = append(what, fmt.Sprintf("read-only for the app %v", g.readOnly))
+	}
+	if len(g.sensitive) > 0 {
+		what = append(what, fmt.Sprintf("sensitive %v", g.sensitive))
+	}
 	return what
 }
 
