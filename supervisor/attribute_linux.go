@@ -4,13 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/supervisor/filewatch"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
@@ -157,10 +157,10 @@ func (w *writers) who(path string, now time.Time) *events.Process {
 	return p
 }
 
-// under reports whether path is one of paths or below one.
+// underAny reports whether path is one of paths or below one.
 func underAny(path string, paths []string) bool {
 	for _, p := range paths {
-		if path == p || strings.HasPrefix(path, strings.TrimSuffix(p, "/")+"/") {
+		if filewatch.IsUnder(path, p) {
 			return true
 		}
 	}

@@ -4,10 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+
+	"github.com/vigilsec/vigil/supervisor/filewatch"
 )
 
 // Landlock rights vigil handles. Writing covers every way to change a tree:
@@ -92,9 +93,7 @@ func grant(grants map[string]landlock.AccessFSSet, dir string, except []string, 
 }
 
 // under reports whether path is strictly below dir.
-func under(path, dir string) bool {
-	return strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
-}
+func under(path, dir string) bool { return path != dir && filewatch.IsUnder(path, dir) }
 
 // withRealPaths is paths and, for each that resolves to another, the path
 // it resolves to.

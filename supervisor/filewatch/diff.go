@@ -101,6 +101,11 @@ func content(e *Entry) string {
 	return fmt.Sprintf("sha256:%s (%d bytes)", e.SHA256, e.Size)
 }
 
+// IsUnder reports whether path is dir or below it.
+func IsUnder(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}
+
 // Within returns the entries of es under one of roots (or at one), and es
 // itself when roots is empty.
 func Within(es []Entry, roots []string) []Entry {
@@ -110,7 +115,7 @@ func Within(es []Entry, roots []string) []Entry {
 	var out []Entry
 	for _, e := range es {
 		for _, r := range roots {
-			if e.Path == r || strings.HasPrefix(e.Path, strings.TrimSuffix(r, "/")+"/") {
+			if IsUnder(e.Path, r) {
 				out = append(out, e)
 				break
 			}

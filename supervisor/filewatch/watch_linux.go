@@ -476,25 +476,16 @@ func (w *Watcher) Rescan() {
 
 func (w *Watcher) skipped(path string) bool {
 	for _, p := range w.o.Skip {
-		if path == p || strings.HasPrefix(path, p+"/") {
+		if IsUnder(path, p) {
 			return true
 		}
 	}
 	for _, p := range Skipped {
-		if (path == p || strings.HasPrefix(path, p+"/")) && !containsString(w.m.Roots, p) {
+		if IsUnder(path, p) && !slices.Contains(w.m.Roots, p) {
 			return true
 		}
 	}
 	return excluded(w.m.Excludes, path)
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // stateKey identifies what a manifest records of e.
