@@ -12,7 +12,7 @@ import (
 )
 
 // treesEnv names the trees BenchmarkBaseline and BenchmarkVerify record,
-// colon-separated; by default about 1.3 GB of a Debian /usr: shared
+// colon-separated; by default about 1.56 GB (apparent size) of a Debian /usr: shared
 // libraries (large files) and /usr/share (many small ones).
 const treesEnv = "BASELINE_TREES"
 

@@ -19,7 +19,8 @@ import (
 const sensitiveRefresh = time.Second
 
 // RescanRate bounds a Watcher's rescans, in bytes hashed per second, so
-// that they do not take the disk from the app: a 300 MB image takes 5 s.
+// that they do not take the disk from the app: a 300 MB image takes at
+// least 4.5 s.
 const RescanRate = 64 << 20
 
 // Report is told of each change found: what differs from the baseline
