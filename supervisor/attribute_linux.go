@@ -172,7 +172,7 @@ func underAny(path string, paths []string) bool {
 // sandbox anyway (a filter, Landlock, a privilege drop): a filter just for
 // this would cost every start a second start of vigil.
 func watchFiles(cfg *Config) error {
-	watching := cfg.Baseline != nil || len(cfg.Sensitive) > 0 || len(cfg.ReadOnly) > 0
+	watching := cfg.watchesFiles() || len(cfg.ReadOnly) > 0
 	sandboxed := cfg.Seccomp != nil || len(cfg.ReadOnly)+len(cfg.Hidden) > 0 || !cfg.Credential.IsZero()
 	if !watching || !sandboxed {
 		return nil

@@ -44,6 +44,10 @@ type Config struct {
 	// Baseline, when set, is watched while the app runs: every change to
 	// its files is reported to Events as a file event.
 	Baseline *filewatch.Manifest
+	// BaselineFile, when set (and Baseline not), is read beside the app
+	// and then watched: reading a large one takes longer than vigil's whole
+	// start. If it cannot be read, a lifecycle event says the watch is off.
+	BaselineFile string
 	// BaselineSkip are paths the watch leaves out (mount points, vigil's
 	// own files).
 	BaselineSkip []string
@@ -78,8 +82,13 @@ func (c Config) Validate() error {
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
 	}
-	if (c.Seccomp != nil || c.Baseline != nil || len(c.Sensitive)+len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
+	if (c.Seccomp != nil || c.watchesFiles() || len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
 		return fmt.Errorf("a seccomp filter or a baseline needs an event sink and a workload name")
 	}
 	return nil
+}
+
+// watchesFiles reports whether c asks for a file watch.
+func (c *Config) watchesFiles() bool {
+	return c.Baseline != nil || c.BaselineFile != "" || len(c.Sensitive) > 0
 }

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -26,7 +27,7 @@ type fileWatch struct {
 // startFileWatch starts watching cfg.Baseline's files and cfg.Sensitive,
 // reporting to cfg.Events; nil with neither. Call it before the app starts.
 func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
-	if cfg.Baseline == nil && len(cfg.Sensitive) == 0 {
+	if !cfg.watchesFiles() {
 		return nil
 	}
 	base := cfg.Baseline
@@ -41,14 +42,15 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 			log.Warn("emitting an event", zap.Error(err))
 		}
 	}
-	degraded := func(path string, err error) {
+	degradedAs := func(sev events.Severity, path string, err error) {
 		log.Warn("the file watch is not complete", zap.String("path", path), zap.Error(err))
-		ev := events.New(events.KindLifecycle, "vigil.filewatch", events.SeverityMedium, events.ActionAlert)
+		ev := events.New(events.KindLifecycle, "vigil.filewatch", sev, events.ActionAlert)
 		d := events.LifecycleDetails{What: "degraded", Component: "filewatch", Path: path, Error: err.Error()}
 		if err := ev.SetDetails(d); err == nil {
 			emit(ev)
 		}
 	}
+	degraded := func(path string, err error) { degradedAs(events.SeverityMedium, path, err) }
 	report := func(c filewatch.Change, op string) {
 		rule := fileRule
 		if c.Kind == filewatch.SensitiveOpened {
@@ -80,6 +82,15 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 		defer close(fw.done)
 		defer w.Close()
 		start := time.Now()
+		if cfg.Baseline == nil && cfg.BaselineFile != "" {
+			m, err := readBaseline(cfg.BaselineFile)
+			if err != nil {
+				// A baseline damaged since the build is itself a finding.
+				degradedAs(events.SeverityHigh, cfg.BaselineFile, fmt.Errorf("the baseline cannot be read, its files are not watched: %w", err))
+			} else {
+				w.SetBaseline(m)
+			}
+		}
 		w.WatchTrees()
 		log.Debug("watching the baseline's files", zap.Duration("took", time.Since(start)))
 		// What changed between the build and now, and while the watches
@@ -128,4 +139,15 @@ func byOf(p *events.Process) string {
 		return fmt.Sprintf("pid %d (%s)", p.PID, p.Exe)
 	}
 	return fmt.Sprintf("pid %d", p.PID)
+}
+
+// readBaseline reads and checks the whole baseline at path.
+func readBaseline(path string) (*filewatch.Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, _, err := filewatch.Read(f)
+	return m, err
 }

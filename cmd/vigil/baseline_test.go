@@ -267,3 +267,38 @@ func TestAddedSetuidIsCritical(t *testing.T) {
 		t.Errorf("added events of %s: severities %v, want [medium critical]; stderr:\n%s", drop, sev, stderr)
 	}
 }
+
+// TestRunDamagedBaseline: a baseline that starts right but is damaged
+// further on is found beside the app (reading a large one in full would
+// delay every start): the app runs, and a high-severity lifecycle event
+// says its files are not watched.
+func TestRunDamagedBaseline(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(t.TempDir(), "baseline")
+	if code, _, stderr := runVigil(t, modes[1], nil, "baseline", "--out", base, dir); code != 0 {
+		t.Fatalf("baseline: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(base, b[:len(b)-12], 0o644); err != nil { // the gzip trailer and more
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runVigil(t, modes[1], nil, "run", "--log-level=warn", "--baseline", base, "--workload", "test",
+		"--", "sh", "-c", "echo ran; sleep 0.1")
+	if code != 0 || stdout != "ran\n" {
+		t.Fatalf("exit %d, stdout %q; want 0 and the app run; stderr:\n%s", code, stdout, stderr)
+	}
+	found := false
+	for _, ev := range syscallEvents(t, stderr) {
+		var d events.LifecycleDetails
+		if ev.Kind == events.KindLifecycle && ev.Severity == events.SeverityHigh && ev.DetailsAs(&d) == nil &&
+			d.Path == base && strings.Contains(d.Error, "corrupt baseline") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no high lifecycle event about the damaged baseline; stderr:\n%s", stderr)
+	}
+}

@@ -108,7 +108,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 			cfg.Hidden[i], _ = filepath.Abs(p)
 		}
 	}
-	if cfg.Seccomp == nil && cfg.Baseline == nil && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 {
+	if cfg.Seccomp == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {
@@ -141,11 +141,11 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	return nil
 }
 
-// loadBaseline reads the baseline to watch (a path, "" for the default
-// when it exists, "off" for none) into cfg, with what the watch leaves out:
-// the mount points and the baseline itself, and returns its absolute path
-// ("" for none). A baseline that cannot be read is an error: the app is not
-// started without the watch it asked for.
+// loadBaseline puts the baseline to watch (a path, "" for the default when
+// it exists, "off" for none) into cfg, with what the watch leaves out: the
+// mount points and the baseline itself, and returns its absolute path (""
+// for none). A file that is missing or not a baseline is an error: the app
+// is not started without the watch it asked for.
 func loadBaseline(cfg *supervisor.Config, path string) (string, error) {
 	switch path {
 	case "off":
@@ -156,8 +156,8 @@ func loadBaseline(cfg *supervisor.Config, path string) (string, error) {
 		}
 		path = defaultBaseline
 	}
-	m, err := readManifest(path, "")
-	if err != nil {
+	// Only its start here: it is read in full beside the app.
+	if err := peekManifest(path); err != nil {
 		return "", fmt.Errorf("baseline: %w", err)
 	}
 	skip, err := filewatch.MountPoints()
@@ -168,9 +168,22 @@ func loadBaseline(cfg *supervisor.Config, path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("baseline: %w", err)
 	}
-	cfg.Baseline, cfg.BaselineSkip = m, append(skip, abs)
+	cfg.BaselineFile, cfg.BaselineSkip = abs, append(skip, abs)
 	if cfg.Rescan == 0 {
 		cfg.Rescan = -1 // --rescan 0: the first comparison only
 	}
 	return abs, nil
+}
+
+// peekManifest checks that path is there and starts as a baseline does.
+func peekManifest(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := filewatch.Peek(f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -139,6 +139,21 @@ func (m *Manifest) Write(w io.Writer) (string, error) {
 // content (not about reading it).
 var ErrCorrupt = errors.New("corrupt baseline")
 
+// Peek checks, cheaply, that r starts as a manifest does (a gzip stream
+// whose first line is Format): enough to refuse a wrong file at once, where
+// Read, which checks all of it, takes a while on a large one.
+func Peek(r io.Reader) error {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return fmt.Errorf("%w: not a gzip stream: %v", ErrCorrupt, err)
+	}
+	line, err := bufio.NewReader(zr).ReadString('\n')
+	if strings.TrimSuffix(line, "\n") != Format {
+		return fmt.Errorf("%w: line 1: %q, want %q (%v)", ErrCorrupt, clip(line), Format, err)
+	}
+	return nil
+}
+
 // maxManifest bounds a manifest's uncompressed size: about 3 million
 // entries.
 const maxManifest = 512 << 20

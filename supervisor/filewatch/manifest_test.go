@@ -142,3 +142,22 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestPeek(t *testing.T) {
+	var good bytes.Buffer
+	if _, err := sampleManifest().Write(&good); err != nil {
+		t.Fatal(err)
+	}
+	if err := Peek(bytes.NewReader(good.Bytes())); err != nil {
+		t.Errorf("Peek of a manifest: %v", err)
+	}
+	for name, give := range map[string][]byte{
+		"not gzip":     []byte("hello"),
+		"other format": regzip(t, "vigil-baseline/v9\nroot\t/\n"),
+		"empty":        regzip(t, ""),
+	} {
+		if err := Peek(bytes.NewReader(give)); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: Peek = %v, want ErrCorrupt", name, err)
+		}
+	}
+}

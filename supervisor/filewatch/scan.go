@@ -272,7 +272,10 @@ func (s *scan) hashFiles() []Problem {
 		}
 		s.mu.Unlock()
 		if ahead > 0 {
-			time.Sleep(ahead)
+			select {
+			case <-time.After(ahead):
+			case <-s.o.Stop:
+			}
 		}
 		if err != nil {
 			problems = append(problems, Problem{path, err})

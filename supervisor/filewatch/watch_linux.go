@@ -162,6 +162,16 @@ func (w *Watcher) watchSensitive() {
 	}
 }
 
+// SetBaseline replaces the baseline (read after NewWatcher, which watches
+// the sensitive files at once). Call it before WatchTrees and Run.
+func (w *Watcher) SetBaseline(m *Manifest) {
+	w.m = m
+	w.base = make(map[string]*Entry, len(m.Entries))
+	for i := range m.Entries {
+		w.base[m.Entries[i].Path] = &m.Entries[i]
+	}
+}
+
 // WatchTrees watches the directories of the baseline's trees; it takes
 // time on a large tree, which Run's first Rescan covers.
 func (w *Watcher) WatchTrees() {
