@@ -4,7 +4,9 @@
 //
 // The `vigil run` foundation, as whole processes next to the init programs
 // people use today (tini, dumb-init) and the bare command:
-//   - BenchmarkStartup: fork, exec and wait of `/bin/true` under each;
+//   - BenchmarkStartup: fork, exec and wait of `/bin/true` under each, and
+//     under bench/floor, the lower bound of any init built on vigil's
+//     required libraries;
 //   - BenchmarkIdleRSS: the resident memory of the init itself, one second
 //     after it started `sleep 1000`;
 //   - BenchmarkBinarySize: the size of the static, stripped vigil binary.

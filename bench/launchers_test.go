@@ -14,6 +14,9 @@ type launcher struct {
 	args []string                // the init's arguments before the command
 	// more adds arguments known only at run time, after args.
 	more func(testing.TB) []string
+	// floor marks a lower bound rather than an init: it forwards no
+	// signal, so it is only started, never measured idle.
+	floor bool
 }
 
 // launchers are compared side by side, in this order, by every benchmark
@@ -24,6 +27,9 @@ var launchers = []launcher{
 	{name: "vigil-seccomp", bin: vigilBinary, args: []string{"run", "--seccomp-profile"}, more: dockerProfile},
 	{name: "tini", bin: installed("tini", "apt-get install tini"), args: []string{"--"}},
 	{name: "dumb-init", bin: installed("dumb-init", "apt-get install dumb-init")},
+	// The lower bounds of the two vigil lines (see bench/floor).
+	{name: "floor", bin: floorBinary, args: []string{"--"}, floor: true},
+	{name: "floor-seccomp", bin: floorBinary, args: []string{"--seccomp-profile", "docker-default", "--"}, floor: true},
 }
 
 // argv returns the command line that starts cmd under l; it skips tb when

@@ -43,7 +43,7 @@ var vigilOnce = sync.OnceValues(func() (string, error) {
 	if path := os.Getenv(binEnv); path != "" {
 		return filepath.Abs(path)
 	}
-	return buildVigil()
+	return buildStatic("./cmd/vigil", "vigil")
 })
 
 // vigilBinary returns the path of the vigil binary under measurement.
@@ -56,22 +56,45 @@ func vigilBinary(tb testing.TB) string {
 	return path
 }
 
-// buildVigil builds the binary as it ships: static, trimmed and stripped.
-func buildVigil() (string, error) {
+// floorOnce builds bench/floor, the lower bound of vigil's start-up, at
+// most once per test binary.
+var floorOnce = sync.OnceValues(func() (string, error) {
+	return buildStatic("./bench/floor", "floor")
+})
+
+// floorBinary returns the path of the floor program (see bench/floor).
+func floorBinary(tb testing.TB) string {
+	tb.Helper()
+	path, err := floorOnce()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// buildMu serializes the builds into buildDir.
+var buildMu sync.Mutex
+
+// buildStatic builds the main package pkg (relative to the module root)
+// as vigil ships: static, trimmed and stripped, into buildDir as name.
+func buildStatic(pkg, name string) (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
-	buildDir, err = os.MkdirTemp("", "vigil-bench-")
-	if err != nil {
-		return "", fmt.Errorf("creating build directory: %w", err)
+	if buildDir == "" {
+		if buildDir, err = os.MkdirTemp("", "vigil-bench-"); err != nil {
+			return "", fmt.Errorf("creating build directory: %w", err)
+		}
 	}
-	out := filepath.Join(buildDir, "vigil")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./cmd/vigil")
+	out := filepath.Join(buildDir, name)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building vigil in %s: %w\n%s", root, err, msg)
+		return "", fmt.Errorf("building %s in %s: %w\n%s", pkg, root, err, msg)
 	}
 	return out, nil
 }

@@ -43,12 +43,15 @@ max_file_event_ms=100 # a write to a baseline file until its event, p99
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bin=$tmp/vigil
+floor=$tmp/floor
 raw=${BENCH_OUT:-$tmp/bench.txt}
 
-# build builds vigil as it ships: static, trimmed, stripped.
+# build builds vigil as it ships (static, trimmed, stripped), and the floor
+# program (bench/floor) the same way for the hyperfine cross-check.
 build() {
 	echo "== building $bin"
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$bin" ./cmd/vigil
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$floor" ./bench/floor
 }
 
 # machine prints what the numbers were measured on, and of which code.
@@ -147,6 +150,7 @@ summary() {
 		ms=$(calc "$seccomp - $bare")
 		row "  with Docker's seccomp profile" "$ms ms" "< $max_overhead_ms ms" "$(verdict "$ms" "$max_overhead_ms")"
 	fi
+	floor_rows "$bare"
 	rss=$(calc "$(metric BenchmarkIdleRSS/vigil rss-KiB) * 1024 / 1e6")
 	row "vigil idle RSS" "$rss MB" "< $max_rss_mb MB" "$(verdict "$rss" "$max_rss_mb")"
 	if rss=$(metric BenchmarkIdleRSS/vigil-seccomp rss-KiB); then
@@ -166,6 +170,20 @@ summary() {
 	# call runs the programs: here vigil's must not be slower.
 	allowed_rows personality 0
 	baseline_rows
+}
+
+# floor_rows reports bench/floor's overheads over bare ($1): the least an
+# init built on vigil's required libraries pays, without a sandbox and
+# with only the compile of Docker's profile. A target below its floor
+# cannot be met by any vigil on this machine.
+floor_rows() {
+	local floor ms
+	floor=$(median_ms floor) || return 0
+	ms=$(calc "$floor - $1")
+	row "floor overhead (bench/floor)" "$ms ms" "" "the least for the plain line"
+	floor=$(median_ms floor-seccomp) || return 0
+	ms=$(calc "$floor - $1")
+	row "  with the profile's compile" "$ms ms" "" "the least for the profile line"
 }
 
 # baseline_rows reports the file watch's latency, and vigil baseline and
@@ -277,7 +295,10 @@ crosscheck() {
 	echo "== hyperfine cross-check ($hyperfine_runs runs each, medians)"
 	local json=$tmp/hyperfine.json name ms
 	local args=(-N --warmup 20 --runs "$hyperfine_runs" --style none --export-json "$json"
-		-n bare /bin/true -n vigil "$bin run -- /bin/true")
+		-n bare /bin/true -n vigil "$bin run -- /bin/true"
+		-n vigil-seccomp "$bin run --seccomp-profile docker-default -- /bin/true"
+		-n floor "$floor -- /bin/true"
+		-n floor-seccomp "$floor --seccomp-profile docker-default -- /bin/true")
 	if command -v tini >/dev/null; then
 		args+=(-n tini "tini -- /bin/true")
 	fi
@@ -294,8 +315,10 @@ crosscheck() {
 		while read -r name ms; do
 			row "$name, median" "$(calc "$ms") ms"
 		done
-	ms=$(jq -r '(.results | map({(.command): .median}) | add) | (.vigil - .bare) * 1000' "$json")
-	row "vigil overhead over bare" "$(calc "$ms") ms"
+	for name in vigil vigil-seccomp floor floor-seccomp; do
+		ms=$(jq -r --arg n "$name" '(.results | map({(.command): .median}) | add) | (.[$n] - .bare) * 1000' "$json")
+		row "$name overhead over bare" "$(calc "$ms") ms"
+	done
 }
 
 machine
