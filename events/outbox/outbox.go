@@ -1,0 +1,542 @@
+// Package outbox is the guard's disk queue of events on their way to the
+// bus: every event is appended here before it is published, and stays
+// until the bus has acknowledged it, across outages and restarts of the
+// guard.
+//
+// # On disk
+//
+// A directory of append-only segments, seg-<first sequence, 16 hex>.log,
+// each a run of records:
+//
+//	u32 length of payload | u32 CRC-32C of (sequence, payload) | u64 sequence | payload
+//
+// all little-endian, with sequences increasing by one across segments, and
+// a file "cursor" holding the first sequence not yet acknowledged (u64,
+// then its CRC-32C). Acknowledgements may come in any order; the cursor
+// advances over contiguous ones, and a segment is deleted once every record
+// in it lies below the cursor.
+//
+// # What survives what
+//
+// Records are written with write(2): a killed guard (SIGKILL, OOM) loses
+// nothing, since the data is in the page cache. Sync (fdatasync) makes them
+// survive a crash of the machine too; the caller decides how often. The
+// cursor is rewritten in place whenever it moves, so a restart replays at
+// most the records whose acknowledgement was in flight. A record torn by a
+// kill at the end of the last segment is cut off at Open; damage anywhere
+// else is reported by Open as Damage, never skipped silently.
+package outbox
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// headerSize is the size of a record's header.
+const headerSize = 16
+
+// MaxRecord is the largest payload Append takes.
+const MaxRecord = 1 << 20
+
+// Defaults.
+const (
+	DefaultMaxBytes     = 64 << 20
+	DefaultSegmentBytes = 4 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrFull is returned by Append when the record would take the outbox
+// past its size cap.
+var ErrFull = errors.New("outbox full")
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("outbox closed")
+
+// Options configure Open.
+type Options struct {
+	// MaxBytes caps the bytes of all segments (default DefaultMaxBytes).
+	MaxBytes int64
+	// SegmentBytes is the size past which a new segment is started
+	// (default DefaultSegmentBytes).
+	SegmentBytes int64
+}
+
+// Damage describes records Open found unreadable and left out: the caller
+// must report them (they are lost events).
+type Damage struct {
+	Segment string // file name
+	Offset  int64  // where the damage starts
+	Bytes   int64  // how many bytes were left out
+	Reason  string
+}
+
+func (d Damage) String() string {
+	return fmt.Sprintf("%s at byte %d: %s (%d bytes left out)", d.Segment, d.Offset, d.Reason, d.Bytes)
+}
+
+// Outbox is an open outbox directory. Its methods are safe for concurrent
+// use.
+type Outbox struct {
+	dir  string
+	opts Options
+
+	mu       sync.Mutex
+	closed   bool
+	segs     []*segment // oldest first; the last is written to
+	next     uint64     // the sequence of the next Append
+	cursor   uint64     // the first sequence not acknowledged
+	acked    map[uint64]struct{}
+	bytes    int64 // of all segments
+	index    map[uint64]loc
+	holes    [][2]uint64 // [from, to) sequences lost to damage, oldest first
+	cursorFd *os.File
+}
+
+type segment struct {
+	name  string
+	first uint64 // sequence of its first record
+	end   uint64 // one past its last record's sequence
+	size  int64
+	f     *os.File // open for appending (the last segment) or reading
+}
+
+// loc is where a record is.
+type loc struct {
+	seg *segment
+	off int64
+	n   uint32 // payload length
+}
+
+// Open opens (creating when needed) the outbox in dir, recovering what a
+// previous guard left: a torn record at the end is cut off, damaged ones
+// elsewhere are left out and returned.
+func Open(dir string, opts Options) (*Outbox, []Damage, error) {
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	// Room comes back a whole segment at a time: keep several under the cap.
+	opts.SegmentBytes = max(1, min(opts.SegmentBytes, opts.MaxBytes/4))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("outbox: %w", err)
+	}
+	o := &Outbox{dir: dir, opts: opts, acked: map[uint64]struct{}{}, index: map[uint64]loc{}}
+	var err error
+	o.cursorFd, err = os.OpenFile(filepath.Join(dir, "cursor"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("outbox: %w", err)
+	}
+	cursor, cursorOK := readCursor(o.cursorFd)
+	damage, err := o.load()
+	if err != nil {
+		o.closeFiles()
+		return nil, nil, err
+	}
+	o.cursor = o.firstSeq()
+	if cursorOK && cursor > o.cursor && cursor <= o.next {
+		o.cursor = cursor
+	}
+	o.advance()
+	if err := o.dropAcked(); err != nil {
+		o.closeFiles()
+		return nil, nil, err
+	}
+	return o, damage, nil
+}
+
+// load reads every segment and indexes its records.
+func (o *Outbox) load() ([]Damage, error) {
+	entries, err := os.ReadDir(o.dir)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "seg-") && strings.HasSuffix(e.Name(), ".log") {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names) // fixed-width hex: sorted by first sequence
+	var damage []Damage
+	for i, name := range names {
+		first, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "seg-"), ".log"), 16, 64)
+		if err != nil {
+			damage = append(damage, Damage{Segment: name, Reason: "not a segment name"})
+			continue
+		}
+		last := i == len(names)-1
+		s, d, err := o.loadSegment(name, first, last)
+		if err != nil {
+			return nil, err
+		}
+		damage = append(damage, d...)
+		if s.end > s.first || last {
+			if len(o.segs) > 0 && s.first < o.next {
+				damage = append(damage, Damage{Segment: name, Reason: "overlaps the previous segment; left out"})
+				s.f.Close()
+				continue
+			}
+			if len(o.segs) > 0 && s.first > o.next {
+				// Records lost to damage in the previous segment.
+				o.holes = append(o.holes, [2]uint64{o.next, s.first})
+			}
+			o.segs = append(o.segs, s)
+			o.bytes += s.size
+			o.next = max(o.next, s.end)
+		} else {
+			s.f.Close()
+			os.Remove(filepath.Join(o.dir, name))
+		}
+	}
+	if len(o.segs) == 0 {
+		if _, err := o.newSegment(o.next); err != nil {
+			return nil, err
+		}
+	}
+	return damage, nil
+}
+
+// loadSegment indexes one segment's records. In the last segment, a bad
+// record is a torn write: the file is cut there. Elsewhere it is damage.
+func (o *Outbox) loadSegment(name string, first uint64, last bool) (*segment, []Damage, error) {
+	path := filepath.Join(o.dir, name)
+	flag := os.O_RDONLY
+	if last {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("outbox: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("outbox: %w", err)
+	}
+	s := &segment{name: name, first: first, end: first, f: f}
+	var damage []Damage
+	var hdr [headerSize]byte
+	off := int64(0)
+	for off < info.Size() {
+		reason := ""
+		if _, err := f.ReadAt(hdr[:], off); err != nil {
+			reason = "truncated header"
+		}
+		n := binary.LittleEndian.Uint32(hdr[0:4])
+		sum := binary.LittleEndian.Uint32(hdr[4:8])
+		seq := binary.LittleEndian.Uint64(hdr[8:16])
+		if reason == "" && (n > MaxRecord || off+headerSize+int64(n) > info.Size()) {
+			reason = "truncated record"
+		}
+		if reason == "" && seq != s.end {
+			reason = fmt.Sprintf("sequence %d where %d was expected", seq, s.end)
+		}
+		if reason == "" {
+			payload := make([]byte, n)
+			if _, err := f.ReadAt(payload, off+headerSize); err != nil {
+				reason = "unreadable record"
+			} else if checksum(seq, payload) != sum {
+				reason = "checksum mismatch"
+			}
+		}
+		if reason != "" {
+			if last {
+				// A torn write from a kill: cut it off, and tell only when
+				// it was more than a tail.
+				if err := f.Truncate(off); err != nil {
+					f.Close()
+					return nil, nil, fmt.Errorf("outbox: cutting a torn record off %s: %w", name, err)
+				}
+				if reason != "truncated header" && reason != "truncated record" {
+					damage = append(damage, Damage{Segment: name, Offset: off, Bytes: info.Size() - off, Reason: reason})
+				}
+			} else {
+				damage = append(damage, Damage{Segment: name, Offset: off, Bytes: info.Size() - off, Reason: reason})
+			}
+			break
+		}
+		o.index[seq] = loc{seg: s, off: off, n: n}
+		s.end++
+		off += headerSize + int64(n)
+	}
+	s.size = off
+	if last {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("outbox: %w", err)
+		}
+	}
+	return s, damage, nil
+}
+
+func checksum(seq uint64, payload []byte) uint32 {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seq)
+	return crc32.Update(crc32.Checksum(b[:], castagnoli), castagnoli, payload)
+}
+
+func readCursor(f *os.File) (uint64, bool) {
+	var b [12]byte
+	if _, err := f.ReadAt(b[:], 0); err != nil {
+		return 0, false
+	}
+	seq := binary.LittleEndian.Uint64(b[0:8])
+	if crc32.Checksum(b[0:8], castagnoli) != binary.LittleEndian.Uint32(b[8:12]) {
+		return 0, false
+	}
+	return seq, true
+}
+
+func (o *Outbox) writeCursor() error {
+	var b [12]byte
+	binary.LittleEndian.PutUint64(b[0:8], o.cursor)
+	binary.LittleEndian.PutUint32(b[8:12], crc32.Checksum(b[0:8], castagnoli))
+	if _, err := o.cursorFd.WriteAt(b[:], 0); err != nil {
+		return fmt.Errorf("outbox: writing the cursor: %w", err)
+	}
+	return nil
+}
+
+func (o *Outbox) firstSeq() uint64 {
+	if len(o.segs) == 0 {
+		return o.next
+	}
+	return o.segs[0].first
+}
+
+// newSegment starts the segment that records from seq on go to.
+func (o *Outbox) newSegment(seq uint64) (*segment, error) {
+	name := fmt.Sprintf("seg-%016x.log", seq)
+	f, err := os.OpenFile(filepath.Join(o.dir, name), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	s := &segment{name: name, first: seq, end: seq, f: f}
+	o.segs = append(o.segs, s)
+	return s, nil
+}
+
+// Append writes payload as the next record and returns its sequence.
+func (o *Outbox) Append(payload []byte) (uint64, error) {
+	if len(payload) > MaxRecord {
+		return 0, fmt.Errorf("outbox: a record of %d bytes is over the %d-byte limit", len(payload), MaxRecord)
+	}
+	size := int64(headerSize + len(payload))
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return 0, ErrClosed
+	}
+	s := o.segs[len(o.segs)-1]
+	if o.bytes+size > o.opts.MaxBytes && o.cursor == o.next && s.size > 0 {
+		// Everything is acknowledged: start afresh.
+		var err error
+		if s, err = o.newSegment(o.next); err != nil {
+			return 0, err
+		}
+		if err := o.dropAcked(); err != nil {
+			return 0, err
+		}
+	}
+	if o.bytes+size > o.opts.MaxBytes {
+		return 0, ErrFull
+	}
+	if s.size > 0 && s.size+size > o.opts.SegmentBytes {
+		var err error
+		if s, err = o.newSegment(o.next); err != nil {
+			return 0, err
+		}
+	}
+	seq := o.next
+	buf := make([]byte, size)
+	binary.LittleEndian.PutUint32(buf[0:4], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(buf[4:8], checksum(seq, payload))
+	binary.LittleEndian.PutUint64(buf[8:16], seq)
+	copy(buf[headerSize:], payload)
+	if _, err := s.f.WriteAt(buf, s.size); err != nil {
+		// Nothing counted: the next Append writes over what this left.
+		return 0, fmt.Errorf("outbox: %w", err)
+	}
+	o.index[seq] = loc{seg: s, off: s.size, n: uint32(len(payload))}
+	s.size += size
+	s.end++
+	o.bytes += size
+	o.next++
+	return seq, nil
+}
+
+// Read returns the payload of the record seq, which must be appended and
+// not yet acknowledged below the cursor.
+func (o *Outbox) Read(seq uint64) ([]byte, error) {
+	o.mu.Lock()
+	l, ok := o.index[seq]
+	o.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("outbox: no record %d", seq)
+	}
+	payload := make([]byte, l.n)
+	if _, err := l.seg.f.ReadAt(payload, l.off+headerSize); err != nil {
+		return nil, fmt.Errorf("outbox: reading record %d: %w", seq, err)
+	}
+	return payload, nil
+}
+
+// Ack marks seq delivered. The cursor moves over contiguous
+// acknowledgements and whole segments below it are deleted. Acknowledging
+// a sequence twice, or one below the cursor, does nothing.
+func (o *Outbox) Ack(seq uint64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || seq < o.cursor || seq >= o.next {
+		return nil
+	}
+	o.acked[seq] = struct{}{}
+	if !o.advance() {
+		return nil
+	}
+	if err := o.writeCursor(); err != nil {
+		return err
+	}
+	return o.dropAcked()
+}
+
+// advance moves the cursor over acknowledged records and holes, and
+// reports whether it moved.
+func (o *Outbox) advance() bool {
+	start := o.cursor
+	for o.cursor < o.next {
+		if _, ok := o.acked[o.cursor]; ok {
+			delete(o.acked, o.cursor)
+			delete(o.index, o.cursor)
+			o.cursor++
+			continue
+		}
+		if len(o.holes) > 0 && o.cursor >= o.holes[0][0] {
+			o.cursor = max(o.cursor, o.holes[0][1])
+			o.holes = o.holes[1:]
+			continue
+		}
+		break
+	}
+	return o.cursor != start
+}
+
+// dropAcked deletes the segments whose records are all below the cursor,
+// never the one being written.
+func (o *Outbox) dropAcked() error {
+	for len(o.segs) > 1 && o.segs[0].end <= o.cursor {
+		s := o.segs[0]
+		s.f.Close()
+		if err := os.Remove(filepath.Join(o.dir, s.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		for seq := s.first; seq < s.end; seq++ {
+			delete(o.index, seq)
+		}
+		o.bytes -= s.size
+		o.segs = o.segs[1:]
+	}
+	return nil
+}
+
+// Range reports the first unacknowledged sequence and the next to be
+// appended: the records in [first, next) not yet acknowledged are pending.
+func (o *Outbox) Range() (first, next uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.cursor, o.next
+}
+
+// Pending returns the first sequence at or after seq that holds a record
+// not yet acknowledged, and false when there is none before the next
+// Append.
+func (o *Outbox) Pending(seq uint64) (uint64, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	seq = max(seq, o.cursor)
+	for ; seq < o.next; seq++ {
+		if _, ok := o.acked[seq]; ok {
+			continue
+		}
+		if _, ok := o.index[seq]; ok {
+			return seq, true
+		}
+		for _, h := range o.holes {
+			if seq >= h[0] && seq < h[1] {
+				seq = h[1] - 1
+			}
+		}
+	}
+	return 0, false
+}
+
+// Acked reports whether seq has been acknowledged.
+func (o *Outbox) Acked(seq uint64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if seq < o.cursor {
+		return true
+	}
+	_, ok := o.acked[seq]
+	return ok
+}
+
+// Usage reports the bytes on disk and the cap.
+func (o *Outbox) Usage() (bytes, limit int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.bytes, o.opts.MaxBytes
+}
+
+// Sync makes what was appended survive a crash of the machine.
+func (o *Outbox) Sync() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return ErrClosed
+	}
+	if err := o.segs[len(o.segs)-1].f.Sync(); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// Close syncs and closes the outbox.
+func (o *Outbox) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return nil
+	}
+	o.closed = true
+	err := o.segs[len(o.segs)-1].f.Sync()
+	if e := o.cursorFd.Sync(); err == nil {
+		err = e
+	}
+	o.closeFiles()
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+func (o *Outbox) closeFiles() {
+	for _, s := range o.segs {
+		s.f.Close()
+	}
+	if o.cursorFd != nil {
+		o.cursorFd.Close()
+	}
+}

@@ -1,0 +1,269 @@
+package outbox
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func open(t *testing.T, dir string, opts Options) (*Outbox, []Damage) {
+	t.Helper()
+	o, damage, err := Open(dir, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o, damage
+}
+
+func appendN(t *testing.T, o *Outbox, n int) []uint64 {
+	t.Helper()
+	var seqs []uint64
+	for i := range n {
+		seq, err := o.Append(payload(i))
+		if err != nil {
+			t.Fatalf("Append %d: %v", i, err)
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs
+}
+
+func payload(i int) []byte { return []byte(fmt.Sprintf("event-%04d", i)) }
+
+// pending lists the unacknowledged sequences in order.
+func pending(o *Outbox) []uint64 {
+	var out []uint64
+	for seq, ok := o.Pending(0); ok; seq, ok = o.Pending(seq + 1) {
+		out = append(out, seq)
+	}
+	return out
+}
+
+func segments(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "seg-*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestAppendReadAck(t *testing.T) {
+	dir := t.TempDir()
+	o, _ := open(t, dir, Options{SegmentBytes: 100}) // a few records per segment
+	seqs := appendN(t, o, 20)
+	if !slices.Equal(seqs, pending(o)) {
+		t.Fatalf("pending = %v, want %v", pending(o), seqs)
+	}
+	for i, seq := range seqs {
+		got, err := o.Read(seq)
+		if err != nil || !bytes.Equal(got, payload(i)) {
+			t.Fatalf("Read(%d) = %q, %v; want %q", seq, got, err, payload(i))
+		}
+	}
+	nsegs := len(segments(t, dir))
+	if nsegs < 4 {
+		t.Fatalf("%d segments for 20 records of 26 bytes at 100 bytes each, want several", nsegs)
+	}
+	// Out of order: the cursor waits for the gap.
+	for _, seq := range seqs[1:10] {
+		if err := o.Ack(seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if first, _ := o.Range(); first != seqs[0] {
+		t.Fatalf("cursor = %d with record %d unacknowledged, want %d", first, seqs[0], seqs[0])
+	}
+	if len(segments(t, dir)) != nsegs {
+		t.Fatalf("a segment was deleted before its first record was acknowledged")
+	}
+	if err := o.Ack(seqs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := o.Range(); first != seqs[10] {
+		t.Fatalf("cursor = %d, want %d", first, seqs[10])
+	}
+	if got := len(segments(t, dir)); got >= nsegs {
+		t.Fatalf("%d segments after acknowledging half the records, want fewer than %d", got, nsegs)
+	}
+	if want := seqs[10:]; !slices.Equal(pending(o), want) {
+		t.Fatalf("pending = %v, want %v", pending(o), want)
+	}
+}
+
+func TestReopenReplaysUnacknowledged(t *testing.T) {
+	dir := t.TempDir()
+	o, _ := open(t, dir, Options{SegmentBytes: 100})
+	seqs := appendN(t, o, 10)
+	for _, seq := range []uint64{seqs[0], seqs[1], seqs[2], seqs[5]} {
+		o.Ack(seq)
+	}
+	// Not closed: as after a SIGKILL, only what reached the kernel counts.
+	o2, damage := open(t, dir, Options{SegmentBytes: 100})
+	if len(damage) > 0 {
+		t.Fatalf("damage on a clean reopen: %v", damage)
+	}
+	// The acknowledgement of 5 was not contiguous: it is replayed (the bus
+	// deduplicates it by id).
+	want := seqs[3:]
+	if got := pending(o2); !slices.Equal(got, want) {
+		t.Fatalf("pending after reopen = %v, want %v", got, want)
+	}
+	for i, seq := range want {
+		got, err := o2.Read(seq)
+		if err != nil || !bytes.Equal(got, payload(i+3)) {
+			t.Fatalf("Read(%d) = %q, %v", seq, got, err)
+		}
+	}
+	// New records continue the sequence.
+	seq, err := o2.Append([]byte("after"))
+	if err != nil || seq != seqs[9]+1 {
+		t.Fatalf("Append after reopen = %d, %v; want %d", seq, err, seqs[9]+1)
+	}
+}
+
+func TestTornTailIsCutOff(t *testing.T) {
+	dir := t.TempDir()
+	o, _ := open(t, dir, Options{})
+	seqs := appendN(t, o, 3)
+	o.Close()
+	segs := segments(t, dir)
+	info, err := os.Stat(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A kill in the middle of the third record's write.
+	if err := os.Truncate(segs[0], info.Size()-4); err != nil {
+		t.Fatal(err)
+	}
+	o2, damage := open(t, dir, Options{})
+	if len(damage) > 0 {
+		t.Fatalf("a torn tail reported as damage: %v", damage)
+	}
+	if got := pending(o2); !slices.Equal(got, seqs[:2]) {
+		t.Fatalf("pending = %v, want %v", got, seqs[:2])
+	}
+	seq, err := o2.Append([]byte("again"))
+	if err != nil || seq != seqs[2] {
+		t.Fatalf("Append = %d, %v; want the torn record's sequence %d", seq, err, seqs[2])
+	}
+	got, err := o2.Read(seq)
+	if err != nil || string(got) != "again" {
+		t.Fatalf("Read = %q, %v", got, err)
+	}
+}
+
+func TestDamageIsReportedAndSkipped(t *testing.T) {
+	dir := t.TempDir()
+	o, _ := open(t, dir, Options{SegmentBytes: 60}) // two records per segment
+	seqs := appendN(t, o, 6)
+	o.Close()
+	segs := segments(t, dir)
+	if len(segs) != 3 {
+		t.Fatalf("%d segments, want 3", len(segs))
+	}
+	// Flip a payload byte of the second record of the first segment.
+	b, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-1] ^= 0xff
+	if err := os.WriteFile(segs[0], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o2, damage := open(t, dir, Options{SegmentBytes: 60})
+	if len(damage) != 1 || damage[0].Reason != "checksum mismatch" {
+		t.Fatalf("damage = %v, want one checksum mismatch", damage)
+	}
+	want := []uint64{seqs[0], seqs[2], seqs[3], seqs[4], seqs[5]}
+	if got := pending(o2); !slices.Equal(got, want) {
+		t.Fatalf("pending = %v, want %v (the damaged record left out)", got, want)
+	}
+	o2.Ack(seqs[0])
+	if first, _ := o2.Range(); first != seqs[2] {
+		t.Fatalf("cursor = %d, want it past the damaged record, at %d", first, seqs[2])
+	}
+}
+
+func TestFull(t *testing.T) {
+	o, _ := open(t, t.TempDir(), Options{MaxBytes: 100})
+	seqs := appendN(t, o, 3) // 26 bytes each, a segment each (100/4)
+	if _, err := o.Append(payload(3)); err != ErrFull {
+		t.Fatalf("Append past the cap = %v, want ErrFull", err)
+	}
+	if used, limit := o.Usage(); used != 78 || limit != 100 {
+		t.Fatalf("Usage = %d, %d; want 78, 100", used, limit)
+	}
+	o.Ack(seqs[0])
+	if used, _ := o.Usage(); used != 52 {
+		t.Fatalf("Usage after acknowledging the first segment = %d, want 52", used)
+	}
+	if _, err := o.Append(payload(3)); err != nil {
+		t.Fatalf("Append after room came back: %v", err)
+	}
+	for _, seq := range []uint64{seqs[1], seqs[2], seqs[2] + 1} {
+		o.Ack(seq)
+	}
+	// All acknowledged, the last segment included: it is started afresh
+	// rather than staying full.
+	for i := range 5 {
+		seq, err := o.Append(payload(i))
+		if err != nil {
+			t.Fatalf("Append %d with everything acknowledged: %v", i, err)
+		}
+		o.Ack(seq)
+	}
+}
+
+func TestAppendTooLarge(t *testing.T) {
+	o, _ := open(t, t.TempDir(), Options{MaxBytes: 4 * MaxRecord})
+	if _, err := o.Append(make([]byte, MaxRecord+1)); err == nil {
+		t.Fatal("Append of an oversized record succeeded")
+	}
+}
+
+// FuzzOpen feeds Open arbitrary segment and cursor files: it must not
+// panic, and whatever it accepts must read back and take new records.
+func FuzzOpen(f *testing.F) {
+	dir := f.TempDir()
+	o, _, err := Open(dir, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range 3 {
+		o.Append(payload(i))
+	}
+	o.Ack(0)
+	o.Close()
+	seg, _ := os.ReadFile(filepath.Join(dir, "seg-0000000000000000.log"))
+	cursor, _ := os.ReadFile(filepath.Join(dir, "cursor"))
+	f.Add(seg, cursor)
+	f.Add(seg[:len(seg)-3], []byte{})
+	f.Add([]byte{}, []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, seg, cursor []byte) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "seg-0000000000000005.log"), seg, 0o600)
+		os.WriteFile(filepath.Join(dir, "cursor"), cursor, 0o600)
+		o, _, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		defer o.Close()
+		for seq, ok := o.Pending(0); ok; seq, ok = o.Pending(seq + 1) {
+			if _, err := o.Read(seq); err != nil {
+				t.Fatalf("Read(%d) of a pending record: %v", seq, err)
+			}
+		}
+		seq, err := o.Append([]byte("new"))
+		if err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+		if got, err := o.Read(seq); err != nil || string(got) != "new" {
+			t.Fatalf("Read(%d) = %q, %v", seq, got, err)
+		}
+	})
+}
