@@ -46,13 +46,66 @@ type FileDetails struct {
 
 // LifecycleDetails are the details of a lifecycle event.
 type LifecycleDetails struct {
-	// What happened to vigil: "degraded" when part of its watch is off.
+	// What happened to vigil: "started", "stopped", or "degraded" when
+	// part of its watch is off.
 	What string `json:"what"`
 	// Component is the part concerned ("filewatch").
 	Component string `json:"component,omitempty"`
 	// Path and Error say where and why, when they apply.
 	Path  string `json:"path,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Version is vigil's (started).
+	Version string `json:"version,omitempty"`
+	// PolicyDigest is the SHA-256 of the policy file vigil runs with,
+	// "sha256:<hex>" (started; empty without a policy).
+	PolicyDigest string `json:"policy_digest,omitempty"`
+	// Features are the kernel features vigil found (started):
+	// "seccomp_notify" ("yes"/"no"), "landlock_abi" (a number, "0" for
+	// none).
+	Features map[string]string `json:"features,omitempty"`
+	// ExitCode is the app's exit code in the convention of docker run
+	// (stopped).
+	ExitCode *int `json:"exit_code,omitempty"`
+}
+
+// DroppedDetails are the details of a dropped event, whose count is the
+// number of events lost.
+type DroppedDetails struct {
+	// Reason is why: "outbox full" (the disk queue of the bus reached its
+	// cap), "outbox damaged" (unreadable records found at start),
+	// "too large" (an event over the bus's size limit).
+	Reason string `json:"reason"`
+	// Lost says how many of what, by kind, severity and rule; empty when
+	// the reason cannot tell (damaged records).
+	Lost []DroppedGroup `json:"lost,omitempty"`
+	// Bytes is how much was lost, when only that is known.
+	Bytes int64 `json:"bytes,omitempty"`
+}
+
+// DroppedGroup counts the lost events of one kind, severity and rule.
+type DroppedGroup struct {
+	Kind     Kind     `json:"kind"`
+	Severity Severity `json:"severity"`
+	Rule     string   `json:"rule"`
+	Count    int64    `json:"count"`
+}
+
+// HeartbeatDetails are the details of a heartbeat: the guard's counters
+// since it started.
+type HeartbeatDetails struct {
+	// UptimeSeconds is how long the guard has run.
+	UptimeSeconds int64 `json:"uptime_seconds"`
+	// Published counts the events the bus acknowledged, by kind.
+	Published map[Kind]int64 `json:"published"`
+	// Dropped is how many events were lost (see dropped events).
+	Dropped int64 `json:"dropped"`
+	// OutboxRecords and OutboxBytes are what waits in the disk queue.
+	OutboxRecords int64 `json:"outbox_records"`
+	OutboxBytes   int64 `json:"outbox_bytes"`
+	// LastPublishError is the latest failure to publish, if any, and
+	// LastPublishErrorTime when it happened (RFC 3339).
+	LastPublishError     string `json:"last_publish_error,omitempty"`
+	LastPublishErrorTime string `json:"last_publish_error_time,omitempty"`
 }
 
 // SetDetails stores v, marshalled to a JSON object, as e's details.

@@ -1,0 +1,83 @@
+package natsbus
+
+import (
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/vigilsec/vigil/events"
+)
+
+// The stream and its subjects: the contract with subscribers.
+const (
+	// StreamName is the JetStream stream that holds every event.
+	StreamName = "VIGIL_EVENTS"
+	// EventsPrefix starts every event subject:
+	// vigil.events.<workload>.<kind>.
+	EventsPrefix = "vigil.events"
+	// HeartbeatPrefix starts every heartbeat subject:
+	// vigil.heartbeat.<workload>.
+	HeartbeatPrefix = "vigil.heartbeat"
+)
+
+// DuplicateWindow is the stream's Duplicates window when vigil creates
+// it: a replay after a restart deduplicates against events stored up to
+// this long before. The outbox cursor is rewritten at every
+// acknowledgement, so what a restart replays is at most the events whose
+// acknowledgement was in flight when the guard died.
+const DuplicateWindow = 24 * time.Hour
+
+// MaxEventBytes is the largest event the bus takes (the stream's
+// MaxMsgSize when vigil creates it); a larger one is dropped and counted.
+const MaxEventBytes = 64 << 10
+
+// StreamConfig is the stream vigil creates when it may.
+func StreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "vigil security events",
+		Subjects:    []string{EventsPrefix + ".>"},
+		Storage:     jetstream.FileStorage,
+		Duplicates:  DuplicateWindow,
+		MaxMsgSize:  MaxEventBytes,
+	}
+}
+
+// Token makes s usable as one subject token: the characters NATS gives a
+// meaning to (dot, wildcards, white space) become "_"; empty is "unknown".
+func Token(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '.', '*', '>', ' ', '\t', '\r', '\n', '\x00':
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// Subject is the subject of an event of kind from workload.
+func Subject(workload string, kind events.Kind) string {
+	return EventsPrefix + "." + Token(workload) + "." + Token(string(kind))
+}
+
+// HeartbeatSubject is the subject of workload's heartbeats.
+func HeartbeatSubject(workload string) string {
+	return HeartbeatPrefix + "." + Token(workload)
+}
+
+// FilterSubject is the subject a subscriber filters the stream with: one
+// workload or all ("" or "*"), one kind or all.
+func FilterSubject(workload string, kind events.Kind) string {
+	w, k := "*", "*"
+	if workload != "" && workload != "*" {
+		w = Token(workload)
+	}
+	if kind != "" && kind != "*" {
+		k = Token(string(kind))
+	}
+	return EventsPrefix + "." + w + "." + k
+}
