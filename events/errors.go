@@ -10,4 +10,8 @@ var (
 	ErrInvalid = errors.New("invalid event")
 	// ErrClosed is returned by a Sink's Emit after Close.
 	ErrClosed = errors.New("sink closed")
+	// ErrDropped matches the error of an Emit whose event the sink did
+	// not keep and has counted, to report in a dropped event: the
+	// producer need not report it again.
+	ErrDropped = errors.New("event dropped")
 )

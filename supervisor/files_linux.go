@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -38,7 +39,7 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 	emit := func(ev events.Event) {
 		ev.Workload = cfg.Workload
 		ev.Container = events.Container{Hostname: cfg.Hostname}
-		if err := cfg.Events.Emit(ev); err != nil {
+		if err := cfg.Events.Emit(ev); err != nil && !errors.Is(err, events.ErrDropped) {
 			log.Warn("emitting an event", zap.Error(err))
 		}
 	}

@@ -136,7 +136,7 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 		n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
 	}
 	ev := n.event(req, out, name, proc, decoded)
-	if err := n.cfg.Events.Emit(ev); err != nil {
+	if err := n.cfg.Events.Emit(ev); err != nil && !errors.Is(err, events.ErrDropped) {
 		n.log.Warn("emitting an event", zap.Error(err))
 	}
 }
@@ -214,7 +214,7 @@ func (n *notifier) emitDenied(path, op string, proc *events.Process) {
 		n.log.Error("bug: file details", zap.Error(err))
 		return
 	}
-	if err := n.cfg.Events.Emit(ev); err != nil {
+	if err := n.cfg.Events.Emit(ev); err != nil && !errors.Is(err, events.ErrDropped) {
 		n.log.Warn("emitting an event", zap.Error(err))
 	}
 }
@@ -390,3 +390,7 @@ func exeOf(pid int) string {
 	exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 	return exe
 }
+
+// SeccompNotifyAvailable reports whether the kernel can report system
+// calls to vigil (seccomp user notification).
+func SeccompNotifyAvailable() bool { return linux.SeccompNotifyAvailable() }

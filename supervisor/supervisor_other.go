@@ -21,3 +21,6 @@ func Sandbox() int { return 125 }
 
 // LandlockABI is 0: no Landlock outside Linux.
 func LandlockABI() int { return 0 }
+
+// SeccompNotifyAvailable is false: vigil supervises only on Linux.
+func SeccompNotifyAvailable() bool { return false }

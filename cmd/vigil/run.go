@@ -29,6 +29,7 @@ Exit status (as docker run):
 // runOptions are vigil run's flags beyond the supervisor's own config.
 type runOptions struct {
 	policy, seccompProfile, baseline string
+	bus                              *busOptions
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -40,7 +41,8 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	fs.StringVar(&opts.seccompProfile, "seccomp-profile", "", "start the app under this Docker/OCI seccomp profile (JSON, or docker-default for the built-in one), replacing the policy's, and report every call it does not allow")
 	fs.StringVar(&opts.baseline, "baseline", "", "watch the files of this baseline (vigil baseline) while the app runs, and report every change (default "+defaultBaseline+" when present; off: none)")
 	fs.DurationVar(&cfg.Rescan, "rescan", filewatch.DefaultRescan, "with a baseline, compare every file with it this often too (0: only at start)")
-	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events (default: the hostname)")
+	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events and subjects (default: the hostname)")
+	opts.bus = addBusFlags(fs)
 	return &cfg, opts
 }
 
@@ -71,12 +73,23 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			return exitError
 		}
 		if cfg.Events != nil {
-			defer cfg.Events.Close()
+			defer func() {
+				if err := cfg.Events.Close(); err != nil {
+					log.Warn("closing the event sink", zap.Error(err))
+				}
+			}()
+		}
+		bus := opts.bus.conn.URLs != ""
+		if bus {
+			lifecycle(cfg, started(policyPath(opts.policy)), log)
 		}
 		code, err := supervisor.Run(*cfg, sigs, log)
 		if err != nil {
 			fail("run: %v", err)
-			return supervisor.ExitCode(err)
+			code = supervisor.ExitCode(err)
+		}
+		if bus {
+			lifecycle(cfg, events.LifecycleDetails{What: "stopped", ExitCode: &code}, log)
 		}
 		return code
 	}
@@ -108,7 +121,14 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 			cfg.Hidden[i], _ = filepath.Abs(p)
 		}
 	}
-	if cfg.Seccomp == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 {
+	if len(g.readOnly) > 0 {
+		for _, f := range opts.bus.secretFiles() {
+			abs, _ := filepath.Abs(f)
+			cfg.Hidden = append(cfg.Hidden, abs)
+		}
+	}
+	bus := opts.bus.conn.URLs != ""
+	if !bus && cfg.Seccomp == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {
@@ -122,8 +142,17 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if cfg.Workload == "" {
 		cfg.Workload = "unknown"
 	}
-	sink, err := events.NewAggregator(events.NewJSONLines(os.Stderr))
+	var next events.Sink = events.NewJSONLines(os.Stderr)
+	if bus {
+		b, err := opts.bus.openBus(cfg, log)
+		if err != nil {
+			return fmt.Errorf("NATS: %w", err)
+		}
+		next = b
+	}
+	sink, err := events.NewAggregator(next)
 	if err != nil {
+		next.Close()
 		return err
 	}
 	cfg.Events = sink

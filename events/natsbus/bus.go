@@ -42,10 +42,6 @@ import (
 // subscribers may ignore it.
 const seqHeader = "Vigil-Outbox-Seq"
 
-// ErrDropped is returned by Emit for an event it did not keep; a dropped
-// event reports it on the bus.
-var ErrDropped = errors.New("event dropped")
-
 // Config configures Open.
 type Config struct {
 	Conn
@@ -150,7 +146,7 @@ func Open(cfg Config) (*Bus, error) {
 
 // Emit appends e to the outbox and has it published. An event the bus
 // cannot keep (the outbox near its cap for e's severity, or e too large)
-// returns an error matching ErrDropped and is counted in a dropped event.
+// returns an error matching events.ErrDropped and is counted in a dropped event.
 func (b *Bus) Emit(e events.Event) error {
 	line, err := events.Encode(e)
 	if err != nil {
@@ -164,15 +160,15 @@ func (b *Bus) Emit(e events.Event) error {
 	}
 	if len(line) > MaxEventBytes {
 		b.emitDropped("too large", []events.DroppedGroup{group(e)}, e.Count, int64(len(line)))
-		return fmt.Errorf("%w: event %s is %d bytes, over the bus's %d", ErrDropped, e.ID, len(line), MaxEventBytes)
+		return fmt.Errorf("%w: event %s is %d bytes, over the bus's %d", events.ErrDropped, e.ID, len(line), MaxEventBytes)
 	}
 	if !b.admit(e.Severity, len(line)) {
 		b.countDrop(e, "outbox full")
-		return fmt.Errorf("%w: the outbox is full for %s events", ErrDropped, e.Severity)
+		return fmt.Errorf("%w: the outbox is full for %s events", events.ErrDropped, e.Severity)
 	}
 	if _, err := b.box.Append(line); err != nil {
 		b.countDrop(e, "outbox full")
-		return fmt.Errorf("%w: %v", ErrDropped, err)
+		return fmt.Errorf("%w: %v", events.ErrDropped, err)
 	}
 	b.poke()
 	return nil

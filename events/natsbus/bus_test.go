@@ -33,8 +33,8 @@ func openBus(t testing.TB, cfg Config) *Bus {
 
 func TestPublishWithCloudEventsHeaders(t *testing.T) {
 	srv := startServer(t)
-	b := openBus(t, Config{Conn: Conn{URLs: srv.url()}, Workload: "shop.api"})
-	nc, err := nats.Connect(srv.url())
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}, Workload: "shop.api"})
+	nc, err := nats.Connect(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestPublishWithCloudEventsHeaders(t *testing.T) {
 // each event once, and their counts add up to 1,000.
 func TestOutage(t *testing.T) {
 	srv := startServer(t)
-	b := openBus(t, Config{Conn: Conn{URLs: srv.url()}})
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}})
 	emitted := make(chan error, 1)
 	go func() {
 		for i := range 1000 {
@@ -92,17 +92,17 @@ func TestOutage(t *testing.T) {
 		emitted <- nil
 	}()
 	time.Sleep(500 * time.Millisecond)
-	srv.stop()
+	srv.Stop()
 	time.Sleep(1500 * time.Millisecond)
 	if b.pending() == 0 {
 		t.Fatal("nothing waits in the outbox while the server is down")
 	}
-	srv.start()
+	srv.Restart()
 	if err := <-emitted; err != nil {
 		t.Fatalf("Emit: %v", err)
 	}
 	waitFor(t, 30*time.Second, "every event acknowledged after the restart", func() bool { return b.pending() == 0 })
-	checkExactlyOnce(t, srv.streamEvents(), events.KindSyscall, 1000)
+	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, 1000)
 }
 
 // TestFailedAcksAreReplayedWithoutDuplicates cuts the connection while
@@ -110,7 +110,7 @@ func TestOutage(t *testing.T) {
 // published again with their ids, and the stream keeps one of each.
 func TestFailedAcksAreReplayedWithoutDuplicates(t *testing.T) {
 	srv := startServer(t)
-	b := openBus(t, Config{Conn: Conn{URLs: srv.url()}})
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}})
 	for i := range 2000 {
 		if err := b.Emit(violation("w1", i)); err != nil {
 			t.Fatal(err)
@@ -118,12 +118,12 @@ func TestFailedAcksAreReplayedWithoutDuplicates(t *testing.T) {
 		if i%200 == 199 {
 			// The server drops the guard's connection: in-flight acks are lost.
 			if nc := b.nc.Load(); nc != nil {
-				srv.srv.DisconnectClientByID(clientID(t, nc))
+				srv.Srv.DisconnectClientByID(clientID(t, nc))
 			}
 		}
 	}
 	waitFor(t, 60*time.Second, "every event acknowledged", func() bool { return b.pending() == 0 })
-	checkExactlyOnce(t, srv.streamEvents(), events.KindSyscall, 2000)
+	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, 2000)
 }
 
 func clientID(t testing.TB, nc *nats.Conn) uint64 {
@@ -143,7 +143,7 @@ func TestKilledGuardRestartsOverItsOutbox(t *testing.T) {
 	outbox := t.TempDir()
 	const n = 3000
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperGuard$")
-	cmd.Env = append(os.Environ(), "NATSBUS_HELPER_URL="+srv.url(), "NATSBUS_HELPER_OUTBOX="+outbox,
+	cmd.Env = append(os.Environ(), "NATSBUS_HELPER_URL="+srv.URL(), "NATSBUS_HELPER_OUTBOX="+outbox,
 		"NATSBUS_HELPER_EVENTS="+strconv.Itoa(n))
 	cmd.Stderr = os.Stderr
 	ready, err := cmd.StdoutPipe()
@@ -162,14 +162,14 @@ func TestKilledGuardRestartsOverItsOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	stored := len(srv.streamEvents())
+	stored := len(srv.StreamEvents(StreamName))
 	t.Logf("the killed guard got %d of %d events stored", stored, n)
 	if stored == n {
 		t.Log("all stored before the kill: the restart has nothing to replay, but must not duplicate")
 	}
-	b := openBus(t, Config{Conn: Conn{URLs: srv.url()}, Outbox: outbox})
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}, Outbox: outbox})
 	waitFor(t, 30*time.Second, "the outbox replayed", func() bool { return b.pending() == 0 })
-	checkExactlyOnce(t, srv.streamEvents(), events.KindSyscall, n)
+	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, n)
 }
 
 // TestHelperGuard is the guard TestKilledGuardRestartsOverItsOutbox kills.
@@ -196,9 +196,9 @@ func TestHelperGuard(t *testing.T) {
 // outbox, survive a clean stop, and a later guard delivers them.
 func TestServerDownAtStart(t *testing.T) {
 	srv := startServer(t)
-	srv.stop()
+	srv.Stop()
 	outbox := t.TempDir()
-	b, err := Open(Config{Conn: Conn{URLs: srv.url()}, Workload: "w1", Outbox: outbox, FlushTimeout: 200 * time.Millisecond})
+	b, err := Open(Config{Conn: Conn{URLs: srv.URL()}, Workload: "w1", Outbox: outbox, FlushTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +214,10 @@ func TestServerDownAtStart(t *testing.T) {
 	if err := b.Close(); err == nil {
 		t.Error("Close with 100 events undelivered reported nothing")
 	}
-	srv.start()
-	b2 := openBus(t, Config{Conn: Conn{URLs: srv.url()}, Outbox: outbox})
+	srv.Restart()
+	b2 := openBus(t, Config{Conn: Conn{URLs: srv.URL()}, Outbox: outbox})
 	waitFor(t, 30*time.Second, "the outbox delivered", func() bool { return b2.pending() == 0 })
-	checkExactlyOnce(t, srv.streamEvents(), events.KindSyscall, 100)
+	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, 100)
 }
 
 // TestFullOutboxDropsLeastSevereFirst fills a small outbox with the server
@@ -225,8 +225,8 @@ func TestServerDownAtStart(t *testing.T) {
 // and once delivered, the dropped event accounts for every refused one.
 func TestFullOutboxDropsLeastSevereFirst(t *testing.T) {
 	srv := startServer(t)
-	srv.stop()
-	b := openBus(t, Config{Conn: Conn{URLs: srv.url()}, OutboxBytes: 256 << 10})
+	srv.Stop()
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}, OutboxBytes: 256 << 10})
 	low := func(i int) events.Event {
 		e := violation("w1", i)
 		e.Severity, e.Rule = events.SeverityLow, "noisy"
@@ -238,7 +238,7 @@ func TestFullOutboxDropsLeastSevereFirst(t *testing.T) {
 		switch {
 		case err == nil:
 			keptLow++
-		case errors.Is(err, ErrDropped):
+		case errors.Is(err, events.ErrDropped):
 			lostLow++
 		default:
 			t.Fatal(err)
@@ -256,14 +256,14 @@ func TestFullOutboxDropsLeastSevereFirst(t *testing.T) {
 		}
 		keptCrit++
 	}
-	srv.start()
+	srv.Restart()
 	waitFor(t, 30*time.Second, "the outbox delivered, the dropped event included", func() bool {
 		b.mu.Lock()
 		reported := len(b.drops) == 0
 		b.mu.Unlock()
 		return reported && b.pending() == 0
 	})
-	evs := srv.streamEvents()
+	evs := srv.StreamEvents(StreamName)
 	checkExactlyOnce(t, evs, events.KindSyscall, keptLow+keptCrit)
 	var reported int64
 	for _, e := range evs {
@@ -288,8 +288,8 @@ func TestFullOutboxDropsLeastSevereFirst(t *testing.T) {
 
 func TestHeartbeatsStopWithTheGuard(t *testing.T) {
 	srv := startServer(t)
-	b := openBus(t, Config{Conn: Conn{URLs: srv.url()}, Heartbeat: 50 * time.Millisecond})
-	nc, err := nats.Connect(srv.url())
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}, Heartbeat: 50 * time.Millisecond})
+	nc, err := nats.Connect(srv.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -326,3 +326,11 @@ func recv(sock int, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// SeccompNotifyAvailable reports whether the kernel has seccomp user
+// notification and lets this process use it (SECCOMP_GET_ACTION_AVAIL).
+func SeccompNotifyAvailable() bool {
+	action := uint32(unix.SECCOMP_RET_USER_NOTIF)
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&action)))
+	return errno == 0
+}

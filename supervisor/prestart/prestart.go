@@ -51,3 +51,19 @@ func Wanted(args []string) bool {
 	_, err := os.Stat(defaultPolicy)
 	return err == nil
 }
+
+// secretPrefix starts the variables that configure vigil's connection to
+// the bus (credentials among them): the app never sees them.
+const secretPrefix = "VIGIL_NATS"
+
+// AppEnviron is vigil's environment without the VIGIL_NATS* variables.
+func AppEnviron() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, secretPrefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -52,10 +52,10 @@ func (s *Sandbox) Abort() {
 }
 
 // ProcAttr starts the app (or the sandbox that becomes it) with vigil's
-// stdio and environment, plus extra as fds 3 and up.
+// stdio and environment (AppEnviron), plus extra as fds 3 and up.
 func ProcAttr(extra ...uintptr) *syscall.ProcAttr {
 	return &syscall.ProcAttr{
-		Env:   os.Environ(),
+		Env:   AppEnviron(),
 		Files: append([]uintptr{0, 1, 2}, extra...),
 		Sys: &syscall.SysProcAttr{
 			// Its own group, so that --group reaches its helpers and a

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/events/natsbus"
+	"github.com/vigilsec/vigil/supervisor"
+)
+
+// addConnFlags defines the flags that reach and authenticate to NATS, for
+// vigil run and vigil tail.
+func addConnFlags(fs *pflag.FlagSet, c *natsbus.Conn, urlUsage string) {
+	fs.StringVar(&c.URLs, "nats", "", urlUsage)
+	fs.StringVar(&c.Creds, "nats-creds", "", "NATS credentials: a .creds file (user JWT and NKey seed)")
+	fs.StringVar(&c.NKeySeed, "nats-nkey", "", "NATS credentials: a file holding an NKey seed")
+	fs.StringVar(&c.User, "nats-user", "", "NATS user name (with --nats-password)")
+	fs.StringVar(&c.Password, "nats-password", "", "NATS password; prefer $VIGIL_NATS_PASSWORD to the command line")
+	fs.StringVar(&c.Token, "nats-token", "", "NATS token; prefer $VIGIL_NATS_TOKEN to the command line")
+	fs.StringVar(&c.CA, "nats-ca", "", "PEM file of the CAs that sign the NATS servers' certificates")
+	fs.StringVar(&c.Cert, "nats-cert", "", "client certificate (PEM) for servers that verify clients, with --nats-key")
+	fs.StringVar(&c.Key, "nats-key", "", "the client certificate's key (PEM)")
+	fs.StringVar(&c.InboxPrefix, "nats-inbox-prefix", "", "prefix of reply subjects instead of _INBOX (e.g. _INBOX.<workload>), so an account needs rights on its own inbox only")
+}
+
+// busOptions are vigil run's flags for the event bus.
+type busOptions struct {
+	conn      natsbus.Conn
+	outbox    string
+	heartbeat time.Duration
+}
+
+func addBusFlags(fs *pflag.FlagSet) *busOptions {
+	o := &busOptions{}
+	addConnFlags(fs, &o.conn, "publish events to these NATS servers (comma-separated URLs), into the JetStream stream "+natsbus.StreamName+"; without it, events go to stderr")
+	fs.StringVar(&o.outbox, "outbox", natsbus.DefaultOutbox, "the directory where events wait for the bus's acknowledgement, across outages and restarts")
+	fs.DurationVar(&o.heartbeat, "heartbeat", natsbus.DefaultHeartbeat, "period of the heartbeats on vigil.heartbeat.<workload> (0: none)")
+	return o
+}
+
+// secretFiles are the files of the bus's credentials, which the app must
+// not read (Landlock hides them with files.protect: enforce).
+func (o *busOptions) secretFiles() []string {
+	var files []string
+	for _, f := range []string{o.conn.Creds, o.conn.NKeySeed, o.conn.Key} {
+		if f != "" {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
+// openBus opens the NATS sink for cfg's workload; the flush at shutdown
+// takes at most half the grace period, between 0.5 and 5 seconds.
+func (o *busOptions) openBus(cfg *supervisor.Config, log *zap.Logger) (*natsbus.Bus, error) {
+	c := o.conn
+	c.Log = log
+	hb := o.heartbeat
+	if hb == 0 {
+		hb = -1 // none
+	}
+	return natsbus.Open(natsbus.Config{
+		Conn:         c,
+		Workload:     cfg.Workload,
+		Container:    events.Container{Hostname: cfg.Hostname},
+		Outbox:       o.outbox,
+		Heartbeat:    hb,
+		FlushTimeout: min(max(cfg.Grace/2, 500*time.Millisecond), natsbus.DefaultFlushTimeout),
+	})
+}
+
+// lifecycle emits vigil's own started or stopped event.
+func lifecycle(cfg *supervisor.Config, d events.LifecycleDetails, log *zap.Logger) {
+	ev := events.New(events.KindLifecycle, "vigil.lifecycle", events.SeverityInfo, events.ActionAlert)
+	ev.Workload, ev.Container = cfg.Workload, events.Container{Hostname: cfg.Hostname}
+	if err := ev.SetDetails(d); err != nil {
+		log.Error("bug: lifecycle event", zap.Error(err))
+		return
+	}
+	if err := cfg.Events.Emit(ev); err != nil {
+		log.Warn("emitting the "+d.What+" event", zap.Error(err))
+	}
+}
+
+// started is the details of the started event.
+func started(policy string) events.LifecycleDetails {
+	notify := "no"
+	if supervisor.SeccompNotifyAvailable() {
+		notify = "yes"
+	}
+	return events.LifecycleDetails{
+		What:         "started",
+		Version:      version,
+		PolicyDigest: fileDigest(policy),
+		Features: map[string]string{
+			"seccomp_notify": notify,
+			"landlock_abi":   strconv.Itoa(supervisor.LandlockABI()),
+		},
+	}
+}
+
+// fileDigest is "sha256:<hex>" of a file's content, "" for no file.
+func fileDigest(path string) string {
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
