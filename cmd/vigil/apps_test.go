@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
+	"time"
 )
 
 // playRole runs the test binary as an app under vigil.
@@ -16,6 +18,8 @@ func playRole(role string, args []string) int {
 		return echoSignals()
 	case "dump":
 		return dumpSelf(os.Getenv("VIGILTEST_OUT"))
+	case "violate":
+		return violate()
 	}
 	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
 	return 99
@@ -71,4 +75,27 @@ func catchable() []os.Signal {
 		sigs = append(sigs, n)
 	}
 	return sigs
+}
+
+// violate calls getpgid VIGILTEST_N times, VIGILTEST_EVERY apart (a
+// duration), counts the calls that failed (the profile denies them), and
+// prints "done N" when finished; then it waits for SIGTERM when
+// VIGILTEST_WAIT is set.
+func violate() int {
+	n, _ := strconv.Atoi(os.Getenv("VIGILTEST_N"))
+	every, _ := time.ParseDuration(os.Getenv("VIGILTEST_EVERY"))
+	denied := 0
+	for range n {
+		if _, err := syscall.Getpgid(0); err != nil {
+			denied++
+		}
+		time.Sleep(every)
+	}
+	fmt.Printf("done %d\n", denied)
+	if os.Getenv("VIGILTEST_WAIT") != "" {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM)
+		<-sigs
+	}
+	return 0
 }

@@ -105,34 +105,30 @@ func TestOutage(t *testing.T) {
 	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, 1000)
 }
 
-// TestFailedAcksAreReplayedWithoutDuplicates cuts the connection while
-// events are in flight, many times: acknowledgements are lost, events are
-// published again with their ids, and the stream keeps one of each.
+// TestFailedAcksAreReplayedWithoutDuplicates stops the server, and cuts
+// the guard's connection, while thousands of events are in flight: some
+// were stored and their acknowledgements lost, some never arrived. Every
+// one is published again with its id, and the stream keeps one of each.
 func TestFailedAcksAreReplayedWithoutDuplicates(t *testing.T) {
 	srv := startServer(t)
 	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}})
-	for i := range 2000 {
+	const n = 20000
+	for i := range n {
 		if err := b.Emit(violation("w1", i)); err != nil {
 			t.Fatal(err)
 		}
-		if i%200 == 199 {
-			// The server drops the guard's connection: in-flight acks are lost.
+		switch i {
+		case n / 4:
+			srv.Stop()
+			srv.Restart()
+		case n / 2:
 			if nc := b.nc.Load(); nc != nil {
 				srv.Srv.DisconnectClientByID(clientID(t, nc))
 			}
 		}
 	}
 	waitFor(t, 60*time.Second, "every event acknowledged", func() bool { return b.pending() == 0 })
-	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, 2000)
-}
-
-func clientID(t testing.TB, nc *nats.Conn) uint64 {
-	t.Helper()
-	id, err := nc.GetClientID()
-	if err != nil {
-		return 0 // reconnecting: nothing to cut
-	}
-	return id
+	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, n)
 }
 
 // TestKilledGuardRestartsOverItsOutbox kills (SIGKILL) a guard process
@@ -327,4 +323,13 @@ func TestHeartbeatsStopWithTheGuard(t *testing.T) {
 	if m, err := sub.NextMsg(500 * time.Millisecond); err == nil {
 		t.Fatalf("a heartbeat 10 periods after the guard stopped: %s", m.Data)
 	}
+}
+
+func clientID(t testing.TB, nc *nats.Conn) uint64 {
+	t.Helper()
+	id, err := nc.GetClientID()
+	if err != nil {
+		return 0 // reconnecting: nothing to cut
+	}
+	return id
 }
