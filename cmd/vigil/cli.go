@@ -47,6 +47,8 @@ func init() {
 			summary: "Record every file under PATH (default /) with its SHA-256: the image's baseline, taken at build time", setup: setupBaseline},
 		{name: "verify", synopsis: "verify [flags] [PATH...]",
 			summary: "Compare the files with the baseline and print every difference; exit 0 none, 1 some, 2 error", setup: setupVerify, badUsage: exitTrouble},
+		{name: "tail", synopsis: "tail [flags]",
+			summary: "Print the events of the NATS bus as they come (default: new ones, all workloads)", setup: setupTail},
 		{name: "version", synopsis: "version",
 			summary: "Print the version", setup: setupVersion},
 		{name: "help", synopsis: "help [COMMAND]",

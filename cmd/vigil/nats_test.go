@@ -128,3 +128,91 @@ func TestRunKilledGuardDeliversLater(t *testing.T) {
 		t.Errorf("lifecycle events %q, want started,started,stopped 0", got)
 	}
 }
+
+// tail starts vigil tail with args and returns its output lines; it is
+// killed at cleanup.
+func tail(t *testing.T, args ...string) <-chan string {
+	t.Helper()
+	cmd := vigil(mode{name: "subreaper"}, append([]string{"tail"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		if code := exitCode(t, cmd, 10*time.Second); code != 0 {
+			t.Errorf("vigil tail exited %d on SIGTERM, want 0", code)
+		}
+	})
+	return lines(out)
+}
+
+// next returns the next line of ch, failing after a while.
+func next(t *testing.T, ch <-chan string) string {
+	t.Helper()
+	select {
+	case l, ok := <-ch:
+		if !ok {
+			t.Fatal("vigil tail ended")
+		}
+		return l
+	case <-time.After(15 * time.Second):
+		t.Fatal("no line from vigil tail in 15s")
+	}
+	return ""
+}
+
+func TestTail(t *testing.T) {
+	srv := natstest.Start(t)
+	argv, env := app(t, "violate")
+	env = append(env, "VIGILTEST_N=3", "VIGILTEST_EVERY=1ms")
+	run := func(workload string) {
+		code, stdout, stderr := runVigil(t, mode{name: "pid1", pid1: true}, env, append([]string{"run", "--nats", srv.URL(),
+			"--outbox", t.TempDir(), "--workload", workload, "--seccomp-profile", denyGetpgid(t), "--log-level=error", "--"}, argv...)...)
+		if code != 0 || stdout != "done 3\n" {
+			t.Fatalf("exit %d, stdout %q; stderr:\n%s", code, stdout, stderr)
+		}
+	}
+	run("shop")
+	// The stream's past, one workload, one kind, as JSON.
+	all := tail(t, "--nats", srv.URL(), "--all", "--json", "--workload", "shop", "--kind", "syscall")
+	var sum int64
+	for sum < 3 {
+		e, err := events.Decode([]byte(next(t, all)))
+		if err != nil {
+			t.Fatalf("vigil tail --json printed a line that is not an event: %v", err)
+		}
+		if e.Kind != events.KindSyscall || e.Workload != "shop" {
+			t.Fatalf("event %s of %s: the filters let it through", e.Kind, e.Workload)
+		}
+		sum += e.Count
+	}
+	// New events only, high and above, human-readable: the lifecycle
+	// events (info) are left out, and another workload's show.
+	live := tail(t, "--nats", srv.URL(), "--severity", "high")
+	time.Sleep(500 * time.Millisecond) // the consumer is in place
+	run("billing")
+	line := next(t, live)
+	for _, want := range []string{"billing", "high", "seccomp.profile.0", "getpgid", "errno 1", "deny"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("tail line %q: no %q", line, want)
+		}
+	}
+}
+
+func TestTailBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--all", "--since", "1h"},
+		{"--kind", "nope"},
+		{"--severity", "urgent"},
+	} {
+		code, _, stderr := runVigil(t, mode{name: "subreaper"}, nil, append([]string{"tail"}, args...)...)
+		if code != 125 || !strings.HasPrefix(stderr, "vigil: tail: ") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("vigil tail %q: exit %d, stderr %q; want 125 and one line", args, code, stderr)
+		}
+	}
+}

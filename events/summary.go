@@ -1,0 +1,81 @@
+package events
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Summary is a one-line human-readable form of e's process and details,
+// as vigil tail prints them after the time, workload, severity and rule.
+func (e Event) Summary() string {
+	var parts []string
+	if p := e.Process; p != nil {
+		parts = append(parts, fmt.Sprintf("pid %d %s", p.PID, p.Exe))
+	}
+	parts = append(parts, e.detailSummary())
+	if e.Count > 1 && e.Kind != KindDropped {
+		parts = append(parts, fmt.Sprintf("(x%d)", e.Count))
+	}
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), "  ")
+}
+
+func (e Event) detailSummary() string {
+	switch e.Kind {
+	case KindSyscall:
+		var d SyscallDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		s := d.Name
+		for _, k := range slices.Sorted(maps.Keys(d.Decoded)) {
+			s += " " + k + "=" + d.Decoded[k]
+		}
+		if d.Errno != 0 {
+			s += " errno " + strconv.Itoa(d.Errno)
+		}
+		return s + " " + string(e.Action)
+	case KindFile:
+		var d FileDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		s := strings.TrimSpace(d.Change + " " + d.Op + " " + d.Path)
+		if d.Expected != "" || d.Actual != "" {
+			s += fmt.Sprintf(" (%s -> %s)", d.Expected, d.Actual)
+		}
+		if d.By != "" {
+			s += " by " + d.By
+		}
+		return s
+	case KindLifecycle:
+		var d LifecycleDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		s := strings.TrimSpace(d.What + " " + d.Component + " " + d.Path)
+		if d.Version != "" {
+			s += " vigil " + d.Version
+		}
+		if d.ExitCode != nil {
+			s += " exit " + strconv.Itoa(*d.ExitCode)
+		}
+		if d.Error != "" {
+			s += ": " + d.Error
+		}
+		return s
+	case KindDropped:
+		var d DroppedDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		s := fmt.Sprintf("%d events lost: %s", e.Count, d.Reason)
+		for _, g := range d.Lost {
+			s += fmt.Sprintf("; %d %s %s %s", g.Count, g.Severity, g.Kind, g.Rule)
+		}
+		return s
+	}
+	return string(e.Details)
+}
