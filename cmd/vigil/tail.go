@@ -68,7 +68,9 @@ func setupTail(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 				fmt.Fprintln(w, humanLine(e))
 			}
 			return w.Flush() // a reader of a pipe sees each event at once
-		}, func(err error) { fmt.Fprintf(os.Stderr, "vigil: tail: skipped a message that is not an event: %v\n", err) })
+		}, func(err error) {
+			fmt.Fprintf(os.Stderr, "vigil: tail: skipped a message that is not an event: %v\n", err)
+		})
 		if err != nil {
 			fail("tail: %v", err)
 			return exitError
