@@ -12,15 +12,14 @@ UNSHARE := unshare --pid --fork --mount-proc $(if $(filter 0,$(shell id -u)),,--
 
 all: build
 
-## build: the static guard binary, bin/vigil
+## build: the static guard binary, bin/vigil, and the hub, bin/vigil-hub
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigil-hub ./cmd/vigil-hub
 
-## demo: the example app under vigil as PID 1 in a private PID namespace
+## demo: the example app under vigil as PID 1 in a private PID namespace, its events on vigil-hub
 demo: build
-	@echo '$$ $(UNSHARE) bin/vigil run --log-format=console --log-level=debug --grace=2s -- examples/demo/app.sh'
-	@$(UNSHARE) bin/vigil run --log-format=console --log-level=debug --grace=2s -- examples/demo/app.sh; \
-		echo "vigil exited with code $$? (the app's own)"
+	@examples/demo/demo.sh $(UNSHARE)
 
 ## test: format and vet checks, then every test (race detector on)
 test:

@@ -2,7 +2,8 @@
 # The app of `make demo`: it shows what vigil does as PID 1. It leaves
 # orphans behind (vigil reaps them), a helper that stops politely on SIGTERM,
 # and one that ignores SIGTERM (vigil kills it when the grace period ends),
-# then exits with code 3, which becomes vigil's exit code.
+# makes a call Docker's seccomp profile denies (vigil reports it), then
+# exits with code 3, which becomes vigil's exit code.
 set -u
 say() { echo "demo app[$$]: $*"; }
 
@@ -12,6 +13,8 @@ say "left 5 orphans behind; vigil adopts and reaps them"
 (trap 'echo "polite helper: got SIGTERM, leaving"; exit 0' TERM; while :; do sleep 0.1; done) &
 (trap '' TERM; exec sleep 600) &
 say "started a polite helper and one that ignores SIGTERM"
+say "trying to make a user namespace; Docker's profile denies it, vigil reports it"
+unshare -U true 2>/dev/null || say "unshare was denied"
 sleep 0.5
 say "exiting with code 3; vigil stops what I leave running"
 exit 3
