@@ -253,6 +253,17 @@ func (b *Bus) connect() bool {
 		nats.MaxReconnects(-1),
 		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
 		nats.ReconnectBufSize(-1), // the outbox is the buffer
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			// Permission violations come this way, asynchronously.
+			b.log.Warn("NATS error", zap.Error(err))
+			b.setErr(err)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				b.log.Warn("NATS disconnected: events wait in the outbox", zap.Error(err))
+				b.setErr(err)
+			}
+		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			b.log.Info("NATS reconnected: publishing what the outbox holds", zap.String("server", nc.ConnectedUrlRedacted()))
 			b.requestRewind(0)
@@ -287,9 +298,7 @@ func (b *Bus) connect() bool {
 	}
 }
 
-// setupStream makes the JetStream context, and the stream when the
-// account may create it; with publish rights only, a pre-created stream
-// is used as it is.
+// setupStream makes the JetStream context, and has the stream created.
 func (b *Bus) setupStream(nc *nats.Conn) {
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(b.cfg.MaxInflight),
@@ -302,9 +311,26 @@ func (b *Bus) setupStream(nc *nats.Conn) {
 		return
 	}
 	b.js.Store(&js)
+	// Beside publishing, not before it: without the right to create it,
+	// the request only times out.
+	b.wg.Add(1)
+	go b.createStream(js)
+}
+
+// createStream creates the stream when the account may; with publish
+// rights only, a pre-created stream is used as it is.
+func (b *Bus) createStream(js jetstream.JetStream) {
+	defer b.wg.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err = js.CreateStream(ctx, StreamConfig())
+	go func() {
+		select {
+		case <-b.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_, err := js.CreateStream(ctx, StreamConfig())
 	switch {
 	case err == nil:
 		b.log.Debug("NATS stream ready", zap.String("stream", StreamName))

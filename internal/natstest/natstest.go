@@ -46,6 +46,21 @@ func Start(t testing.TB, configure ...func(*server.Options)) *Server {
 	return s
 }
 
+// StartConfig starts a server configured by the nats-server
+// configuration file path, on a free port and a temporary store.
+func StartConfig(t testing.TB, path string) *Server {
+	t.Helper()
+	opts, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return Start(t, func(o *server.Options) {
+		port, store := o.Port, o.StoreDir
+		*o = *opts
+		o.Host, o.Port, o.StoreDir, o.NoLog, o.NoSigs = "127.0.0.1", port, store, true, true
+	})
+}
+
 func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
