@@ -2,12 +2,16 @@ package natsbus
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/internal/natstest"
@@ -115,5 +119,76 @@ func TestWrongPasswordKeepsEventsInOutbox(t *testing.T) {
 	})
 	if st := b.Stats(); st.OutboxRecords != 5 {
 		t.Errorf("%d events in the outbox, want 5", st.OutboxRecords)
+	}
+}
+
+// TestTLSWithClientCertificate: a server that verifies clients, reached
+// with a custom CA and a client certificate; without the certificate, the
+// guard is refused and its events wait.
+func TestTLSWithClientCertificate(t *testing.T) {
+	files := natstest.GenTLS(t)
+	srv := natstest.Start(t, func(o *server.Options) {
+		cfg, err := server.GenTLSConfig(&server.TLSConfigOpts{
+			CertFile: files.ServerCert, KeyFile: files.ServerKey, CaFile: files.CA, Verify: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.TLSConfig, o.TLS, o.TLSVerify = cfg, true, true
+	})
+	url := strings.Replace(srv.URL(), "nats://", "tls://", 1)
+	good := Conn{URLs: url, CA: files.CA, Cert: files.ClientCert, Key: files.ClientKey}
+	b := openBus(t, Config{Conn: good})
+	if err := b.Emit(violation("w1", 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the event acknowledged over TLS", func() bool { return b.pending() == 0 })
+
+	noCert := openBus(t, Config{Conn: Conn{URLs: url, CA: files.CA}, FlushTimeout: 100 * time.Millisecond})
+	if err := noCert.Emit(violation("w1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the refusal reported", func() bool { return noCert.Stats().LastPublishError != "" })
+	if st := noCert.Stats(); st.OutboxRecords != 1 {
+		t.Errorf("%d events in the outbox without a client certificate, want 1 (error %q)", st.OutboxRecords, st.LastPublishError)
+	}
+}
+
+func TestNKeySeed(t *testing.T) {
+	user, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := user.Seed()
+	pub, _ := user.PublicKey()
+	seedFile := filepath.Join(t.TempDir(), "guard.nk")
+	if err := os.WriteFile(seedFile, seed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := natstest.Start(t, func(o *server.Options) {
+		o.Nkeys = []*server.NkeyUser{{Nkey: pub}}
+	})
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL(), NKeySeed: seedFile}})
+	if err := b.Emit(violation("w1", 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the event acknowledged with an NKey", func() bool { return b.pending() == 0 })
+}
+
+func TestConnValidate(t *testing.T) {
+	for _, tt := range []struct {
+		conn Conn
+		want string
+	}{
+		{Conn{}, "no NATS server URL"},
+		{Conn{URLs: "nats://x", User: "u", Password: "p", Token: "t"}, "more than one way"},
+		{Conn{URLs: "nats://x", Cert: "/etc/hostname"}, "needs both"},
+		{Conn{URLs: "nats://x", Creds: "/nonexistent.creds"}, "--nats-creds: stat /nonexistent.creds"},
+		{Conn{URLs: "nats://x", InboxPrefix: "a b"}, "inbox prefix"},
+	} {
+		err := tt.conn.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want %q", tt.conn, err, tt.want)
+		}
 	}
 }
