@@ -2,6 +2,8 @@ package natsbus
 
 import (
 	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
 	"time"
 
 	"github.com/vigilsec/vigil/events"
@@ -9,6 +11,10 @@ import (
 )
 
 func startServer(t testing.TB) *natstest.Server { return natstest.Start(t) }
+
+func startServerWith(t testing.TB, configure func(*server.Options)) *natstest.Server {
+	return natstest.Start(t, configure)
+}
 
 // violation is a syscall event as the notifier makes them.
 func violation(workload string, i int) events.Event {

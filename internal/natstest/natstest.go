@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func Start(t testing.TB, configure ...func(*server.Options)) *Server {
 		Port:      freePort(t),
 		JetStream: true,
 		StoreDir:  t.TempDir(),
-		NoLog:     true,
+		NoLog:     os.Getenv("NATSTEST_LOG") == "",
 		NoSigs:    true,
 	}}
 	for _, c := range configure {
@@ -78,6 +79,9 @@ func (s *Server) Restart() {
 	srv, err := server.NewServer(&opts)
 	if err != nil {
 		s.t.Fatalf("nats server: %v", err)
+	}
+	if !s.Opts.NoLog {
+		srv.ConfigureLogger()
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
