@@ -20,6 +20,8 @@ func playRole(role string, args []string) int {
 		return dumpSelf(os.Getenv("VIGILTEST_OUT"))
 	case "violate":
 		return violate()
+	case "storm":
+		return storm()
 	}
 	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
 	return 99
@@ -97,5 +99,20 @@ func violate() int {
 		signal.Notify(sigs, syscall.SIGTERM)
 		<-sigs
 	}
+	return 0
+}
+
+// storm calls getpgid in a tight loop for VIGILTEST_FOR (a duration) and
+// prints how many calls failed (the profile denies them) and how many were
+// made.
+func storm() int {
+	d, _ := time.ParseDuration(os.Getenv("VIGILTEST_FOR"))
+	denied, calls := 0, 0
+	for end := time.Now().Add(d); time.Now().Before(end); calls++ {
+		if _, err := syscall.Getpgid(0); err != nil {
+			denied++
+		}
+	}
+	fmt.Printf("%d %d\n", denied, calls)
 	return 0
 }

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,4 +216,71 @@ func TestTailBadFlags(t *testing.T) {
 			t.Errorf("vigil tail %q: exit %d, stderr %q; want 125 and one line", args, code, stderr)
 		}
 	}
+}
+
+// TestStorm: an app makes denied calls in a tight loop for 10 s. It keeps
+// being served, vigil's memory stays bounded, and the counts on the bus
+// add up to exactly the calls the app saw denied.
+func TestStorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 10 s storm; not in -short")
+	}
+	srv := natstest.Start(t)
+	argv, env := app(t, "storm")
+	env = append(env, "VIGILTEST_FOR=10s")
+	cmd := vigil(mode{name: "pid1", pid1: true}, append([]string{"run", "--nats", srv.URL(), "--outbox", t.TempDir(),
+		"--workload", "storm", "--seccomp-profile", denyGetpgid(t), "--log-level=error", "--"}, argv...)...)
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var peak int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			kib, ok := vmRSS(cmd.Process.Pid)
+			if !ok {
+				return
+			}
+			peak = max(peak, kib)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	code := exitCode(t, cmd, 60*time.Second)
+	<-done
+	var denied, calls int64
+	if _, err := fmt.Sscan(stdout.String(), &denied, &calls); code != 0 || err != nil {
+		t.Fatalf("exit %d, stdout %q; stderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	t.Logf("storm: %d calls denied in 10 s (%.0f/s); vigil's peak RSS %.1f MB", denied, float64(denied)/10, float64(peak)*1024/1e6)
+	if denied != calls || denied < 10000 {
+		t.Errorf("%d of %d calls denied: want every call denied, and served (at least 10,000 in 10 s)", denied, calls)
+	}
+	if peak == 0 || peak > 40*1024 {
+		t.Errorf("vigil's peak RSS %d KiB during the storm: want it measured and under 40 MiB", peak)
+	}
+	evs := srv.StreamEvents(natsbus.StreamName)
+	natstest.CheckExactlyOnce(t, evs, events.KindSyscall, denied)
+	if n := len(evs); n > 100 {
+		t.Errorf("%d events in the stream for one storm: the aggregation should fold it into a few per second", n)
+	}
+}
+
+// vmRSS reads a process's resident memory in KiB.
+func vmRSS(pid int) (int, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib int
+			fmt.Sscan(rest, &kib)
+			return kib, kib > 0
+		}
+	}
+	return 0, false
 }
