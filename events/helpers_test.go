@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
 )
@@ -41,6 +42,34 @@ func fileEvent(t testing.TB, path string) Event {
 func heartbeatEvent() Event {
 	e := New(KindHeartbeat, "vigil.heartbeat", SeverityInfo, ActionAlert)
 	e.Workload = "shop-api"
+	return e
+}
+
+func lifecycleEvent(t *testing.T, d LifecycleDetails) Event {
+	t.Helper()
+	return withDetails(t, New(KindLifecycle, "vigil.lifecycle", SeverityInfo, ActionAlert), d)
+}
+
+func droppedEvent(t *testing.T, d DroppedDetails) Event {
+	t.Helper()
+	return withDetails(t, New(KindDropped, "vigil.dropped", SeverityHigh, ActionAlert), d)
+}
+
+func heartbeatWith(t *testing.T, d HeartbeatDetails) Event {
+	t.Helper()
+	return withDetails(t, heartbeatEvent(), d)
+}
+
+// withDetails sets d as e's details, bypassing nothing: invalid details
+// are for the tests to find.
+func withDetails(t *testing.T, e Event, d any) Event {
+	t.Helper()
+	e.Workload = "shop-api"
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Details = b
 	return e
 }
 

@@ -2,6 +2,7 @@ package events
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -76,6 +77,20 @@ func TestSchema(t *testing.T) {
 		{name: "syscall without errno", give: edit(t, `,"errno":1`, ``)},
 		{name: "bad intended", give: edit(t, `"intended":"deny"`, `"intended":"maybe"`)},
 		{name: "details not an object", give: edit(t, `"details":{"name":"ptrace","nr":101,"arch":"x86_64","args":[16,1,0,0,0,0],"decoded":{"0":"PTRACE_ATTACH"},"errno":1,"intended":"deny"}`, `"details":"ptrace"`)},
+		{name: "lifecycle started", give: marshal(t, lifecycleEvent(t, LifecycleDetails{What: "started", Version: "1.0",
+			PolicyDigest: "sha256:" + strings.Repeat("ab", 32), Features: map[string]string{"landlock_abi": "7"}})), wantValid: true},
+		{name: "lifecycle stopped", give: marshal(t, lifecycleEvent(t, LifecycleDetails{What: "stopped", ExitCode: new(3)})), wantValid: true},
+		{name: "lifecycle without what", give: marshal(t, lifecycleEvent(t, LifecycleDetails{Version: "1.0"}))},
+		{name: "lifecycle bad digest", give: marshal(t, lifecycleEvent(t, LifecycleDetails{What: "started", PolicyDigest: "md5:00"}))},
+		{name: "lifecycle without details", give: `{"schema":"vigil.dev/event/v1","id":"01KAQ4Z3M8R6X2W9T5B7C1D0EF","time":"2026-11-23T12:00:00Z","kind":"lifecycle","rule":"vigil.lifecycle","severity":"info","action":"alert","workload":"w","container":{},"count":1}`},
+		{name: "dropped", give: marshal(t, droppedEvent(t, DroppedDetails{Reason: "outbox full",
+			Lost: []DroppedGroup{{Kind: KindSyscall, Severity: SeverityLow, Rule: "noisy", Count: 9}}})), wantValid: true},
+		{name: "dropped, lost count 0", give: marshal(t, droppedEvent(t, DroppedDetails{Reason: "outbox full",
+			Lost: []DroppedGroup{{Kind: KindSyscall, Severity: SeverityLow, Rule: "noisy"}}}))},
+		{name: "dropped without reason", give: marshal(t, droppedEvent(t, DroppedDetails{Bytes: 10}))},
+		{name: "heartbeat with counters", give: marshal(t, heartbeatWith(t, HeartbeatDetails{UptimeSeconds: 10,
+			Published: map[Kind]int64{KindSyscall: 4}, LastPublishError: "nats: timeout", LastPublishErrorTime: "2026-11-23T12:00:00Z"})), wantValid: true},
+		{name: "heartbeat, negative counter", give: marshal(t, heartbeatWith(t, HeartbeatDetails{Dropped: -1, Published: map[Kind]int64{}}))},
 		{name: "file without path", give: `{"schema":"vigil.dev/event/v1","id":"01KAQ4Z3M8R6X2W9T5B7C1D0EF","time":"2026-11-23T12:00:00Z","kind":"file","rule":"drift","severity":"high","action":"alert","workload":"w","container":{},"details":{"op":"write"},"count":1}`},
 	}
 	for _, tt := range tests {
@@ -94,6 +109,16 @@ func TestSchema(t *testing.T) {
 			}
 		})
 	}
+}
+
+// marshal encodes e without validating it, as a buggy producer could.
+func marshal(t *testing.T, e Event) string {
+	t.Helper()
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestDocsExample keeps the example in docs/events.md a valid event.

@@ -83,7 +83,7 @@ func (e Event) validateProcess(add addFunc) {
 
 func (e Event) validateDetails(add addFunc) {
 	if len(e.Details) == 0 {
-		if e.Kind == KindSyscall || e.Kind == KindFile {
+		if e.Kind == KindSyscall || e.Kind == KindFile || e.Kind == KindLifecycle || e.Kind == KindDropped {
 			add("details", "missing, %s events need them", e.Kind)
 		}
 		return
@@ -97,6 +97,94 @@ func (e Event) validateDetails(add addFunc) {
 		validateSyscall(e.Details, add)
 	case KindFile:
 		validateFile(e.Details, add)
+	case KindLifecycle:
+		validateLifecycle(e.Details, add)
+	case KindDropped:
+		validateDropped(e.Details, add)
+	case KindHeartbeat:
+		validateHeartbeat(e.Details, add)
+	}
+}
+
+func validateLifecycle(raw json.RawMessage, add addFunc) {
+	var d LifecycleDetails
+	if err := json.Unmarshal(raw, &d); err != nil {
+		add("details", "lifecycle: %v", err)
+		return
+	}
+	if d.What == "" {
+		add("details.what", "empty")
+	}
+	if d.PolicyDigest != "" && !validDigest(d.PolicyDigest) {
+		add("details.policy_digest", "%q is not sha256:<64 hex digits>", d.PolicyDigest)
+	}
+}
+
+func validDigest(s string) bool {
+	hex, ok := strings.CutPrefix(s, "sha256:")
+	return ok && len(hex) == 64 && strings.Trim(hex, "0123456789abcdef") == ""
+}
+
+func validateDropped(raw json.RawMessage, add addFunc) {
+	var d DroppedDetails
+	if err := json.Unmarshal(raw, &d); err != nil {
+		add("details", "dropped: %v", err)
+		return
+	}
+	if d.Reason == "" {
+		add("details.reason", "empty")
+	}
+	if d.Bytes < 0 {
+		add("details.bytes", "%d, want 0 or more", d.Bytes)
+	}
+	for i, g := range d.Lost {
+		at := fmt.Sprintf("details.lost[%d]", i)
+		if !g.Kind.Valid() {
+			add(at+".kind", "unknown %q", g.Kind)
+		}
+		if !g.Severity.Valid() {
+			add(at+".severity", "unknown %q", g.Severity)
+		}
+		if g.Count < 1 {
+			add(at+".count", "%d, want 1 or more", g.Count)
+		}
+	}
+}
+
+// heartbeatWire tells a missing member from a zero one.
+type heartbeatWire struct {
+	UptimeSeconds *int64           `json:"uptime_seconds"`
+	Published     map[string]int64 `json:"published"`
+	Dropped       *int64           `json:"dropped"`
+	OutboxRecords *int64           `json:"outbox_records"`
+	OutboxBytes   *int64           `json:"outbox_bytes"`
+	ErrorTime     string           `json:"last_publish_error_time"`
+}
+
+func validateHeartbeat(raw json.RawMessage, add addFunc) {
+	var d heartbeatWire
+	if err := json.Unmarshal(raw, &d); err != nil {
+		add("details", "heartbeat: %v", err)
+		return
+	}
+	for name, v := range map[string]*int64{"uptime_seconds": d.UptimeSeconds, "dropped": d.Dropped,
+		"outbox_records": d.OutboxRecords, "outbox_bytes": d.OutboxBytes} {
+		if v == nil || *v < 0 {
+			add("details."+name, "missing or negative")
+		}
+	}
+	if d.Published == nil {
+		add("details.published", "missing")
+	}
+	for k, n := range d.Published {
+		if n < 0 {
+			add("details.published."+k, "%d, want 0 or more", n)
+		}
+	}
+	if d.ErrorTime != "" {
+		if _, err := time.Parse(time.RFC3339, d.ErrorTime); err != nil {
+			add("details.last_publish_error_time", "%q is not an RFC 3339 time", d.ErrorTime)
+		}
 	}
 }
 
