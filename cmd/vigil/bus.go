@@ -45,11 +45,15 @@ func addBusFlags(fs *pflag.FlagSet) *busOptions {
 	return o
 }
 
-// secretFiles are the files of the bus's credentials, which the app must
-// not read (Landlock hides them with files.protect: enforce).
-func (o *busOptions) secretFiles() []string {
+// ownPaths are the bus's files the app must not read or change: the
+// credentials and the outbox (Landlock hides them with files.protect:
+// enforce).
+func (o *busOptions) ownPaths() []string {
+	if o.conn.URLs == "" {
+		return nil
+	}
 	var files []string
-	for _, f := range []string{o.conn.Creds, o.conn.NKeySeed, o.conn.Key} {
+	for _, f := range []string{o.conn.Creds, o.conn.NKeySeed, o.conn.Key, o.outbox} {
 		if f != "" {
 			files = append(files, f)
 		}

@@ -170,3 +170,38 @@ func TestFileEventsNameTheWriter(t *testing.T) {
 		t.Logf("events: %v\nstderr:\n%s", got, stderr)
 	}
 }
+
+// TestBusSecretsHiddenFromApp: the app never sees the VIGIL_NATS*
+// variables, and with files.protect: enforce it can neither read the
+// bus's credentials nor read or write the outbox, even as root.
+func TestBusSecretsHiddenFromApp(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "guard.creds")
+	if err := os.WriteFile(creds, []byte("-----BEGIN NATS USER JWT-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outbox := filepath.Join(dir, "outbox")
+	script := "env | grep -q '^VIGIL_NATS' && echo env=leaked || echo env=clean; " +
+		"cat " + creds + " >/dev/null 2>&1 && echo creds=read || echo creds=denied; " +
+		"cat " + outbox + "/cursor >/dev/null 2>&1 && echo outbox-read=ok || echo outbox-read=denied; " +
+		"echo x 2>/dev/null >" + outbox + "/cursor && echo outbox-write=ok || echo outbox-write=denied"
+	env := []string{"VIGIL_NATS=nats://127.0.0.1:1", "VIGIL_NATS_CREDS=" + creds, "VIGIL_NATS_PASSWORD=unused"}
+	for _, tt := range []struct {
+		protect, want string
+	}{
+		{"detect", "env=clean\ncreds=read\noutbox-read=ok\noutbox-write=ok\n"},
+		{"enforce", "env=clean\ncreds=denied\noutbox-read=denied\noutbox-write=denied\n"},
+	} {
+		t.Run(tt.protect, func(t *testing.T) {
+			policy := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  protect: "+tt.protect+
+				"\n  paths: ["+filepath.Join(dir, "none")+"]\n")
+			// VIGIL_NATS_PASSWORD with creds is two ways to authenticate:
+			// only the variables' presence matters here, so drop it.
+			code, stdout, stderr := runVigil(t, modes[0], append(dockerCaps, env[:2]...), "run", "--log-level=error", "--baseline", "off",
+				"--policy", policy, "--outbox", outbox, "--workload", "test", "--", "sh", "-c", script)
+			if code != 0 || stdout != tt.want {
+				t.Fatalf("exit %d, stdout:\n%s\nwant 0 and\n%s\nstderr:\n%s", code, stdout, tt.want, stderr)
+			}
+		})
+	}
+}

@@ -122,7 +122,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		}
 	}
 	if len(g.readOnly) > 0 {
-		for _, f := range opts.bus.secretFiles() {
+		for _, f := range opts.bus.ownPaths() {
 			abs, _ := filepath.Abs(f)
 			cfg.Hidden = append(cfg.Hidden, abs)
 		}
