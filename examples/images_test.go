@@ -21,6 +21,7 @@ type images struct {
 	busybox string // a shell for the example, imported from the host's static busybox
 	base    string // Dockerfile.base
 	hello   string // examples/hello, FROM base
+	hub     string // examples/hub: vigil-hub, the NATS server
 }
 
 var fixture struct {
@@ -47,6 +48,7 @@ func buildImages(t *testing.T, p platform) (images, error) {
 		busybox: "vigil-e2e-busybox:" + runID,
 		base:    "vigil-e2e-base:" + runID,
 		hello:   "vigil-e2e-hello:" + runID,
+		hub:     "vigil-e2e-hub:" + runID,
 	}
 	steps := []struct {
 		what  string
@@ -57,6 +59,7 @@ func buildImages(t *testing.T, p platform) (images, error) {
 		{what: "busybox image", image: imgs.busybox, build: func() error { return importBusybox(imgs.busybox) }},
 		{what: "base image", image: imgs.base, build: func() error { return buildBase(imgs.base) }},
 		{what: "example image", image: imgs.hello, build: func() error { return buildHello(imgs.hello, imgs.base, imgs.busybox) }},
+		{what: "hub image", image: imgs.hub, build: func() error { return buildHub(imgs.hub, p) }},
 	}
 	for _, s := range steps {
 		start := time.Now()
@@ -80,6 +83,19 @@ func buildVigil(p platform) error {
 		return fmt.Errorf("building bin/vigil: %w\n%s", err, out)
 	}
 	return nil
+}
+
+// buildHub builds bin/vigil-hub for the engine's platform and its image.
+func buildHub(image string, p platform) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", "bin/vigil-hub", "./cmd/vigil-hub")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.os, "GOARCH="+p.arch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building bin/vigil-hub: %w\n%s", err, out)
+	}
+	_, err := docker("build", "--network=none", "--force-rm", "--tag", image,
+		"--file", filepath.Join(repoRoot, "examples/hub/Dockerfile"), repoRoot)
+	return err
 }
 
 func buildBase(image string) error {
