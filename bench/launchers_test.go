@@ -25,6 +25,9 @@ var launchers = []launcher{
 	{name: "bare"},
 	{name: "vigil", bin: vigilBinary, args: []string{"run", "--"}},
 	{name: "vigil-seccomp", bin: vigilBinary, args: []string{"run", "--seccomp-profile"}, more: dockerProfile},
+	// Publishing to vigil-hub (a process of its own): start-up with the
+	// connection, and the idle memory with it live.
+	{name: "vigil-nats", bin: vigilBinary, args: []string{"run"}, more: natsArgs},
 	{name: "tini", bin: installed("tini", "apt-get install tini"), args: []string{"--"}},
 	{name: "dumb-init", bin: installed("dumb-init", "apt-get install dumb-init")},
 	// The lower bounds of the two vigil lines (see bench/floor).

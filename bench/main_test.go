@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 		os.Exit(allowedChild(n))
 	}
 	code := m.Run()
+	stopSharedHub()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}

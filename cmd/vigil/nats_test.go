@@ -259,8 +259,13 @@ func TestStorm(t *testing.T) {
 	if denied != calls || denied < 10000 {
 		t.Errorf("%d of %d calls denied: want every call denied, and served (at least 10,000 in 10 s)", denied, calls)
 	}
-	if peak == 0 || peak > 40*1024 {
-		t.Errorf("vigil's peak RSS %d KiB during the storm: want it measured and under 40 MiB", peak)
+	switch {
+	case peak == 0:
+		t.Error("vigil's RSS was never measured")
+	case buildRace:
+		t.Logf("race build: its memory is the race detector's, not judged")
+	case peak > 40*1024:
+		t.Errorf("vigil's peak RSS %d KiB during the storm: want it under 40 MiB", peak)
 	}
 	evs := srv.StreamEvents(natsbus.StreamName)
 	natstest.CheckExactlyOnce(t, evs, events.KindSyscall, denied)

@@ -166,7 +166,7 @@ func (b *Bus) Emit(e events.Event) error {
 		b.countDrop(e, "outbox full")
 		return fmt.Errorf("%w: the outbox is full for %s events", events.ErrDropped, e.Severity)
 	}
-	if _, err := b.box.Append(line); err != nil {
+	if _, err := b.box.Append(record(e, line)); err != nil {
 		b.countDrop(e, "outbox full")
 		return fmt.Errorf("%w: %v", events.ErrDropped, err)
 	}
@@ -190,7 +190,7 @@ func (b *Bus) Close() error {
 	deadline := time.Now().Add(b.cfg.FlushTimeout)
 	for time.Now().Before(deadline) && b.pending() > 0 && b.connected() {
 		b.poke()
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(200 * time.Microsecond)
 	}
 	left := b.pending()
 	close(b.stop)
@@ -312,16 +312,26 @@ func (b *Bus) setupStream(nc *nats.Conn) {
 	}
 	b.js.Store(&js)
 	// Beside publishing, not before it: without the right to create it,
-	// the request only times out.
+	// the request only times out. But a moment is worth waiting, or the
+	// first events find no stream and are published again later.
+	created := make(chan struct{})
 	b.wg.Add(1)
-	go b.createStream(js)
+	go func() {
+		defer close(created)
+		b.createStream(js)
+	}()
+	select {
+	case <-created:
+	case <-time.After(500 * time.Millisecond):
+	case <-b.stop:
+	}
 }
 
 // createStream creates the stream when the account may; with publish
 // rights only, a pre-created stream is used as it is.
 func (b *Bus) createStream(js jetstream.JetStream) {
 	defer b.wg.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go func() {
 		select {

@@ -1,9 +1,11 @@
 package natsbus
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,32 +25,53 @@ const (
 	CESourcePrefix = "/vigil/"
 )
 
-// header is what message needs of an encoded event.
-type header struct {
-	ID   string      `json:"id"`
-	Kind events.Kind `json:"kind"`
-	Time time.Time   `json:"time"`
+// An outbox record is one header line, then the event's JSON:
+//
+//	v1 <id> <kind> <time, Unix nanoseconds>\n{"schema":...}
+//
+// so that a replay builds the message without parsing the event.
+const recordVersion = "v1"
+
+// record makes the outbox record of an event and its encoding.
+func record(e events.Event, line []byte) []byte {
+	head := recordVersion + " " + e.ID + " " + string(e.Kind) + " " + strconv.FormatInt(e.Time.UnixNano(), 10) + "\n"
+	return append([]byte(head), line...)
 }
 
-// message makes the NATS message of an encoded event from outbox record
-// seq.
-func message(workload string, seq uint64, payload []byte) (*nats.Msg, error) {
-	var h header
-	if err := json.Unmarshal(payload, &h); err != nil {
-		return nil, err
+// message makes the NATS message of outbox record seq.
+func message(workload string, seq uint64, rec []byte) (*nats.Msg, error) {
+	head, payload, ok := bytes.Cut(rec, []byte("\n"))
+	if !ok {
+		return nil, errors.New("no header line")
 	}
-	if h.ID == "" || h.Kind == "" {
-		return nil, errors.New("no id or kind")
+	f := strings.Fields(string(head))
+	if len(f) != 4 || f[0] != recordVersion || f[1] == "" || f[2] == "" {
+		return nil, fmt.Errorf("bad header line %q", head)
 	}
-	m := nats.NewMsg(Subject(workload, h.Kind))
-	m.Data = payload
-	m.Header.Set(jetstream.MsgIDHeader, h.ID)
-	m.Header.Set("ce-specversion", CESpecVersion)
-	m.Header.Set("ce-id", h.ID)
-	m.Header.Set("ce-type", CETypePrefix+string(h.Kind))
-	m.Header.Set("ce-source", CESourcePrefix+Token(workload))
-	m.Header.Set("ce-time", h.Time.UTC().Format(time.RFC3339Nano))
-	m.Header.Set("content-type", "application/json")
-	m.Header.Set(seqHeader, strconv.FormatUint(seq, 10))
-	return m, nil
+	id, kind := f[1], events.Kind(f[2])
+	nanos, err := strconv.ParseInt(f[3], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("bad time in header line %q", head)
+	}
+	ids := []string{id}
+	return &nats.Msg{
+		Subject: Subject(workload, kind),
+		Data:    payload,
+		Header: nats.Header{
+			jetstream.MsgIDHeader: ids,
+			"ce-specversion":      specVersion,
+			"ce-id":               ids,
+			"ce-type":             {CETypePrefix + string(kind)},
+			"ce-source":           {CESourcePrefix + Token(workload)},
+			"ce-time":             {time.Unix(0, nanos).UTC().Format(time.RFC3339Nano)},
+			"content-type":        contentType,
+			seqHeader:             {strconv.FormatUint(seq, 10)},
+		},
+	}, nil
 }
+
+// The header values every message shares; nats.go only reads them.
+var (
+	specVersion = []string{CESpecVersion}
+	contentType = []string{"application/json"}
+)

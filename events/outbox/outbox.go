@@ -12,17 +12,19 @@
 //
 // all little-endian, with sequences increasing by one across segments, and
 // a file "cursor" holding the first sequence not yet acknowledged (u64,
-// then its CRC-32C). Acknowledgements may come in any order; the cursor
-// advances over contiguous ones, and a segment is deleted once every record
-// in it lies below the cursor.
+// then its CRC-32C), rewritten at most every 10 ms, at Sync and at Close.
+// Acknowledgements may come in any order; the cursor advances over
+// contiguous ones, and a segment is deleted once every record in it lies
+// below the cursor.
 //
 // # What survives what
 //
 // Records are written with write(2): a killed guard (SIGKILL, OOM) loses
 // nothing, since the data is in the page cache. Sync (fdatasync) makes them
 // survive a crash of the machine too; the caller decides how often. The
-// cursor is rewritten in place whenever it moves, so a restart replays at
-// most the records whose acknowledgement was in flight. A record torn by a
+// cursor is rewritten in place as it moves (at most every 10 ms), so a
+// restart replays at most the records acknowledged in the last 10 ms or in
+// flight. A record torn by a
 // kill at the end of the last segment is cut off at Open; damage anywhere
 // else is reported by Open as Damage, never skipped silently.
 package outbox
@@ -39,6 +41,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // headerSize is the size of a record's header.
@@ -53,7 +56,9 @@ const (
 	DefaultSegmentBytes = 4 << 20
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is made at first use: making it costs 0.15 ms, which every
+// start of vigil would pay, bus or not.
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // ErrFull is returned by Append when the record would take the outbox
 // past its size cap.
@@ -100,7 +105,21 @@ type Outbox struct {
 	index    map[uint64]loc
 	holes    [][2]uint64 // [from, to) sequences lost to damage, oldest first
 	cursorFd *os.File
+	cursorAt time.Time // when the cursor file was last written
+	// syncedNext is next as of the last Sync; cursorOnDisk is the cursor
+	// last written, plus one (0: none yet).
+	syncedNext, cursorOnDisk uint64
+
+	// recent keeps the payloads of the latest appends, up to recentBytes,
+	// so that a publisher close behind the writer reads them without a
+	// system call.
+	recent      map[uint64][]byte
+	recentOrder []uint64 // oldest first
+	recentSize  int
 }
+
+// recentBytes bounds the payloads Outbox keeps in memory.
+const recentBytes = 4 << 20
 
 type segment struct {
 	name  string
@@ -132,7 +151,7 @@ func Open(dir string, opts Options) (*Outbox, []Damage, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("outbox: %w", err)
 	}
-	o := &Outbox{dir: dir, opts: opts, acked: map[uint64]struct{}{}, index: map[uint64]loc{}}
+	o := &Outbox{dir: dir, opts: opts, acked: map[uint64]struct{}{}, index: map[uint64]loc{}, recent: map[uint64][]byte{}}
 	var err error
 	o.cursorFd, err = os.OpenFile(filepath.Join(dir, "cursor"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -284,7 +303,7 @@ func (o *Outbox) loadSegment(name string, first uint64, last bool) (*segment, []
 func checksum(seq uint64, payload []byte) uint32 {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], seq)
-	return crc32.Update(crc32.Checksum(b[:], castagnoli), castagnoli, payload)
+	return crc32.Update(crc32.Checksum(b[:], castagnoli()), castagnoli(), payload)
 }
 
 func readCursor(f *os.File) (uint64, bool) {
@@ -293,19 +312,23 @@ func readCursor(f *os.File) (uint64, bool) {
 		return 0, false
 	}
 	seq := binary.LittleEndian.Uint64(b[0:8])
-	if crc32.Checksum(b[0:8], castagnoli) != binary.LittleEndian.Uint32(b[8:12]) {
+	if crc32.Checksum(b[0:8], castagnoli()) != binary.LittleEndian.Uint32(b[8:12]) {
 		return 0, false
 	}
 	return seq, true
 }
 
 func (o *Outbox) writeCursor() error {
+	if o.cursorOnDisk == o.cursor+1 {
+		return nil // unchanged
+	}
 	var b [12]byte
 	binary.LittleEndian.PutUint64(b[0:8], o.cursor)
-	binary.LittleEndian.PutUint32(b[8:12], crc32.Checksum(b[0:8], castagnoli))
+	binary.LittleEndian.PutUint32(b[8:12], crc32.Checksum(b[0:8], castagnoli()))
 	if _, err := o.cursorFd.WriteAt(b[:], 0); err != nil {
 		return fmt.Errorf("outbox: writing the cursor: %w", err)
 	}
+	o.cursorOnDisk = o.cursor + 1
 	return nil
 }
 
@@ -370,6 +393,7 @@ func (o *Outbox) Append(payload []byte) (uint64, error) {
 		return 0, fmt.Errorf("outbox: %w", err)
 	}
 	o.index[seq] = loc{seg: s, off: s.size, n: uint32(len(payload))}
+	o.remember(seq, buf[headerSize:])
 	s.size += size
 	s.end++
 	o.bytes += size
@@ -377,16 +401,40 @@ func (o *Outbox) Append(payload []byte) (uint64, error) {
 	return seq, nil
 }
 
+// remember keeps payload as seq's recent copy, forgetting the oldest past
+// recentBytes.
+func (o *Outbox) remember(seq uint64, payload []byte) {
+	o.recent[seq] = payload
+	o.recentOrder = append(o.recentOrder, seq)
+	o.recentSize += len(payload)
+	for len(o.recentOrder) > 0 { // those acknowledged since
+		if _, ok := o.recent[o.recentOrder[0]]; ok {
+			break
+		}
+		o.recentOrder = o.recentOrder[1:]
+	}
+	for o.recentSize > recentBytes && len(o.recentOrder) > 0 {
+		old := o.recentOrder[0]
+		o.recentOrder = o.recentOrder[1:]
+		o.recentSize -= len(o.recent[old])
+		delete(o.recent, old)
+	}
+}
+
 // Read returns the payload of the record seq, which must be appended and
-// not yet acknowledged below the cursor.
+// not yet acknowledged below the cursor. The caller must not modify it.
 func (o *Outbox) Read(seq uint64) ([]byte, error) {
 	o.mu.Lock()
 	l, ok := o.index[seq]
+	payload, recent := o.recent[seq]
 	o.mu.Unlock()
+	if recent {
+		return payload, nil
+	}
 	if !ok {
 		return nil, fmt.Errorf("outbox: no record %d", seq)
 	}
-	payload := make([]byte, l.n)
+	payload = make([]byte, l.n)
 	if _, err := l.seg.f.ReadAt(payload, l.off+headerSize); err != nil {
 		return nil, fmt.Errorf("outbox: reading record %d: %w", seq, err)
 	}
@@ -406,11 +454,20 @@ func (o *Outbox) Ack(seq uint64) error {
 	if !o.advance() {
 		return nil
 	}
-	if err := o.writeCursor(); err != nil {
-		return err
+	if now := time.Now(); now.Sub(o.cursorAt) >= cursorEvery {
+		o.cursorAt = now
+		if err := o.writeCursor(); err != nil {
+			return err
+		}
 	}
 	return o.dropAcked()
 }
+
+// cursorEvery is how often, at most, Ack rewrites the cursor file: a
+// restart after a kill replays at most the acknowledgements of that long
+// (which the bus deduplicates), and a storm of acknowledgements costs a
+// write per period, not one each.
+const cursorEvery = 10 * time.Millisecond
 
 // advance moves the cursor over acknowledged records and holes, and
 // reports whether it moved.
@@ -420,6 +477,10 @@ func (o *Outbox) advance() bool {
 		if _, ok := o.acked[o.cursor]; ok {
 			delete(o.acked, o.cursor)
 			delete(o.index, o.cursor)
+			if p, ok := o.recent[o.cursor]; ok {
+				o.recentSize -= len(p)
+				delete(o.recent, o.cursor)
+			}
 			o.cursor++
 			continue
 		}
@@ -500,20 +561,29 @@ func (o *Outbox) Usage() (bytes, limit int64) {
 	return o.bytes, o.opts.MaxBytes
 }
 
-// Sync makes what was appended survive a crash of the machine.
+// Sync writes the cursor and makes what was appended survive a crash of
+// the machine.
 func (o *Outbox) Sync() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
 		return ErrClosed
 	}
+	if err := o.writeCursor(); err != nil {
+		return err
+	}
+	if o.next == o.syncedNext {
+		return nil // nothing appended since: an idle guard writes nothing to disk
+	}
 	if err := o.segs[len(o.segs)-1].f.Sync(); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
+	o.syncedNext = o.next
 	return nil
 }
 
-// Close syncs and closes the outbox.
+// Close writes the cursor, syncs what is not yet acknowledged, and closes
+// the outbox.
 func (o *Outbox) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -521,9 +591,14 @@ func (o *Outbox) Close() error {
 		return nil
 	}
 	o.closed = true
-	err := o.segs[len(o.segs)-1].f.Sync()
-	if e := o.cursorFd.Sync(); err == nil {
-		err = e
+	err := o.writeCursor()
+	if err == nil && o.cursor < o.next {
+		// What is left must survive anything until the next start; with
+		// nothing left, a stale cursor only replays what the bus keeps once.
+		err = o.segs[len(o.segs)-1].f.Sync()
+		if e := o.cursorFd.Sync(); err == nil {
+			err = e
+		}
 	}
 	o.closeFiles()
 	if err != nil {
