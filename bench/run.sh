@@ -15,6 +15,8 @@
 #                   and /usr/share), colon-separated
 #   HYPERFINE_RUNS  runs of each command in the hyperfine cross-check
 #                   (default 300; 0 skips it)
+#   BUS_RUNS        runs of BenchmarkBusThroughput and BenchmarkOutboxReplay
+#                   (100,000 and 50,000 events each; default 3)
 #   BENCH_OUT       keep the raw go test output in this file, for benchstat
 #
 # It reports and never fails on a MISS: a shared machine is too noisy for
@@ -28,6 +30,7 @@ count=${COUNT:-5}
 hyperfine_runs=${HYPERFINE_RUNS:-300}
 syscalls=${SYSCALLS:-10000000}
 baseline=${BASELINE:-1}
+bus_runs=${BUS_RUNS:-3}
 
 # The targets of the `vigil run` foundation.
 max_overhead_ms=3
@@ -39,6 +42,10 @@ max_filter_ns=40 # an allowed syscall under vigil's filter, over unfiltered
 # ... and of the file integrity issue.
 min_aide_ratio=5 # vigil baseline's throughput over aide --init's
 max_file_event_ms=100 # a write to a baseline file until its event, p99
+# ... and of the NATS bus issue.
+max_bus_p99_ms=5        # a violation until a subscriber has it, p99
+min_bus_rate=50000      # events/s from one guard into JetStream
+max_bus_rss_mb=20       # the guard's RSS with a live connection
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -66,9 +73,12 @@ machine() {
 # with $syscalls calls per child.
 run_benchmarks() {
 	echo "== go test -bench . -skip AllowedSyscall -benchtime $benchtime -count $count"
-	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify' \
+	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay' \
 		-benchtime "$benchtime" -count "$count") |
 		tee "$raw"
+	echo "== go test -bench 'BusThroughput|OutboxReplay' -benchtime ${bus_runs}x -count 1"
+	(cd bench && go test -run '^$' -bench 'BusThroughput|OutboxReplay' -benchtime "${bus_runs}x" -count 1) |
+		tee -a "$raw"
 	echo "== go test -bench AllowedSyscall -benchtime ${syscalls}x -count $count"
 	(cd bench && go test -run '^$' -bench AllowedSyscall -benchtime "${syscalls}x" -count "$count") |
 		tee -a "$raw"
@@ -170,6 +180,31 @@ summary() {
 	# call runs the programs: here vigil's must not be slower.
 	allowed_rows personality 0
 	baseline_rows
+	bus_rows
+}
+
+# bus_rows reports the NATS bus against nats.go alone.
+bus_rows() {
+	local p99 rate rss ms
+	if p99=$(metric BenchmarkBusLatency/vigil p99-ns); then
+		row "violation to subscriber, p50" "$(calc "$(metric BenchmarkBusLatency/vigil p50-ns) / 1e6") ms"
+		p99=$(calc "$p99 / 1e6")
+		row "violation to subscriber, p99" "$p99 ms" "< $max_bus_p99_ms ms" "$(verdict "$p99" "$max_bus_p99_ms")"
+		row "  nats.go sync publish, p50/p99" "$(calc "$(metric BenchmarkBusLatency/nats.go-sync p50-ns) / 1e6")/$(calc "$(metric BenchmarkBusLatency/nats.go-sync p99-ns) / 1e6") ms"
+	fi
+	if rate=$(metric BenchmarkBusThroughput/vigil events/s); then
+		row "events/s into JetStream" "$(calc "$rate / 1")" "> $min_bus_rate" \
+			"$(awk -v r="$rate" -v m="$min_bus_rate" 'BEGIN { print (r + 0 > m + 0) ? "PASS" : "MISS" }')"
+		row "  nats.go async, no outbox" "$(calc "$(metric BenchmarkBusThroughput/nats.go-async events/s) / 1")"
+		row "outbox replay, events/s" "$(calc "$(metric BenchmarkOutboxReplay events/s) / 1")"
+	fi
+	if rss=$(metric BenchmarkIdleRSS/vigil-nats rss-KiB); then
+		rss=$(calc "$rss * 1024 / 1e6")
+		row "vigil idle RSS, NATS connected" "$rss MB" "< $max_bus_rss_mb MB" "$(verdict "$rss" "$max_bus_rss_mb")"
+	fi
+	if ms=$(median_ms vigil-nats); then
+		row "vigil run --nats -- /bin/true" "$ms ms" "" "(connect, started and stopped acknowledged)"
+	fi
 }
 
 # floor_rows reports bench/floor's overheads over bare ($1): the least an
