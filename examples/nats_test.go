@@ -88,7 +88,7 @@ func TestBusOutageInDocker(t *testing.T) {
 	imgs := testImages(t)
 	network, hub := busNetwork(t, imgs)
 	opts := append(seccompOpts(t, writeProfile(t, syncProfile)), "--network", network,
-		"--env", "VIGIL_NATS=nats://hub:4222", "--env", "VIGIL_WORKLOAD=e2e-outage", "--env", "VIGIL_LOG_LEVEL=warn")
+		"--env", "VIGIL_NATS_URL=nats://hub:4222", "--env", "VIGIL_WORKLOAD=e2e-outage", "--env", "VIGIL_LOG_LEVEL=warn")
 	guard := startContainerWith(t, opts, imgs.hello, "sh", "-c", syncLoop(300))
 	time.Sleep(700 * time.Millisecond)
 	mustDocker(t, "stop", "--time", "1", hub)
@@ -114,7 +114,7 @@ func TestKilledGuardInDocker(t *testing.T) {
 	network, hub := busNetwork(t, imgs)
 	mustDocker(t, "stop", "--time", "1", hub)
 	opts := append(seccompOpts(t, writeProfile(t, syncProfile)), "--network", network,
-		"--env", "VIGIL_NATS=nats://hub:4222", "--env", "VIGIL_WORKLOAD=e2e-killed", "--env", "VIGIL_LOG_LEVEL=error",
+		"--env", "VIGIL_NATS_URL=nats://hub:4222", "--env", "VIGIL_WORKLOAD=e2e-killed", "--env", "VIGIL_LOG_LEVEL=error",
 		"--env", "HOLD=1")
 	guard := startContainerWith(t, opts, imgs.hello, "sh", "-c", syncLoop(100))
 	waitForLog(t, guard, regexp.MustCompile(`(?m)^done$`))

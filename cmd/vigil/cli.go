@@ -147,6 +147,10 @@ func setupVersion(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 }
 
 // envName is the variable that sets flag name: --log-level is VIGIL_LOG_LEVEL.
+// --nats is VIGIL_NATS_URL, as the design's contract names it.
 func envName(flag string) string {
+	if flag == "nats" {
+		return "VIGIL_NATS_URL"
+	}
 	return "VIGIL_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }

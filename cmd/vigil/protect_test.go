@@ -185,7 +185,7 @@ func TestBusSecretsHiddenFromApp(t *testing.T) {
 		"cat " + creds + " >/dev/null 2>&1 && echo creds=read || echo creds=denied; " +
 		"cat " + outbox + "/cursor >/dev/null 2>&1 && echo outbox-read=ok || echo outbox-read=denied; " +
 		"echo x 2>/dev/null >" + outbox + "/cursor && echo outbox-write=ok || echo outbox-write=denied"
-	env := []string{"VIGIL_NATS=nats://127.0.0.1:1", "VIGIL_NATS_CREDS=" + creds, "VIGIL_NATS_PASSWORD=unused"}
+	env := []string{"VIGIL_NATS_URL=nats://127.0.0.1:1", "VIGIL_NATS_CREDS=" + creds, "VIGIL_NATS_PASSWORD=unused"}
 	for _, tt := range []struct {
 		protect, want string
 	}{

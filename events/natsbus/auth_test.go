@@ -192,3 +192,19 @@ func TestConnValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestToken(t *testing.T) {
+	srv := natstest.Start(t, func(o *server.Options) { o.Authorization = "s3cr3t-token" })
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL(), Token: "s3cr3t-token"}})
+	if err := b.Emit(violation("w1", 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the event acknowledged with a token", func() bool { return b.pending() == 0 })
+	wrong := openBus(t, Config{Conn: Conn{URLs: srv.URL(), Token: "guess"}, FlushTimeout: 100 * time.Millisecond})
+	if err := wrong.Emit(violation("w1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the wrong token refused", func() bool {
+		return strings.Contains(wrong.Stats().LastPublishError, "Authorization Violation")
+	})
+}
