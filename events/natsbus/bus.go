@@ -251,6 +251,9 @@ func (b *Bus) run() {
 func (b *Bus) connect() bool {
 	opts, err := b.cfg.options(
 		nats.MaxReconnects(-1),
+		// Every half second to 1 s (TLS: 2.5 s), each guard at its own
+		// moment: a restarted server is not hit by all guards at once.
+		nats.ReconnectWait(500*time.Millisecond),
 		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
 		nats.ReconnectBufSize(-1), // the outbox is the buffer
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
