@@ -158,16 +158,30 @@ func Open(dir string, opts Options) (*Outbox, []Damage, error) {
 		return nil, nil, fmt.Errorf("outbox: %w", err)
 	}
 	cursor, cursorOK := readCursor(o.cursorFd)
-	damage, err := o.load()
+	if !cursorOK {
+		cursor = 0
+	}
+	damage, err := o.load(cursor)
+	if err == nil && cursor > o.next {
+		// A cursor past the records: not ours to trust. Read everything.
+		o.reset()
+		cursor = 0
+		damage, err = o.load(0)
+	}
 	if err != nil {
 		o.closeFiles()
 		return nil, nil, err
 	}
-	o.cursor = o.firstSeq()
-	if cursorOK && cursor > o.cursor && cursor <= o.next {
-		o.cursor = cursor
-	}
+	o.cursor = max(o.firstSeq(), cursor)
 	o.advance()
+	if last := o.segs[len(o.segs)-1]; o.cursor == o.next && last.size > 0 {
+		// Everything was delivered: start afresh rather than read the
+		// same acknowledged records at every start.
+		if _, err := o.newSegment(o.next); err != nil {
+			o.closeFiles()
+			return nil, nil, err
+		}
+	}
 	if err := o.dropAcked(); err != nil {
 		o.closeFiles()
 		return nil, nil, err
@@ -175,8 +189,18 @@ func Open(dir string, opts Options) (*Outbox, []Damage, error) {
 	return o, damage, nil
 }
 
-// load reads every segment and indexes its records.
-func (o *Outbox) load() ([]Damage, error) {
+// reset forgets what load read.
+func (o *Outbox) reset() {
+	for _, s := range o.segs {
+		s.f.Close()
+	}
+	o.segs, o.next, o.bytes, o.holes = nil, 0, 0, nil
+	clear(o.index)
+}
+
+// load reads every segment and indexes its records; those below acked
+// are only walked over (not checked, not indexed).
+func (o *Outbox) load(acked uint64) ([]Damage, error) {
 	entries, err := os.ReadDir(o.dir)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
@@ -196,7 +220,7 @@ func (o *Outbox) load() ([]Damage, error) {
 			continue
 		}
 		last := i == len(names)-1
-		s, d, err := o.loadSegment(name, first, last)
+		s, d, err := o.loadSegment(name, first, last, acked)
 		if err != nil {
 			return nil, err
 		}
@@ -229,7 +253,7 @@ func (o *Outbox) load() ([]Damage, error) {
 
 // loadSegment indexes one segment's records. In the last segment, a bad
 // record is a torn write: the file is cut there. Elsewhere it is damage.
-func (o *Outbox) loadSegment(name string, first uint64, last bool) (*segment, []Damage, error) {
+func (o *Outbox) loadSegment(name string, first uint64, last bool, acked uint64) (*segment, []Damage, error) {
 	path := filepath.Join(o.dir, name)
 	flag := os.O_RDONLY
 	if last {
@@ -262,7 +286,7 @@ func (o *Outbox) loadSegment(name string, first uint64, last bool) (*segment, []
 		if reason == "" && seq != s.end {
 			reason = fmt.Sprintf("sequence %d where %d was expected", seq, s.end)
 		}
-		if reason == "" {
+		if reason == "" && seq >= acked {
 			payload := make([]byte, n)
 			if _, err := f.ReadAt(payload, off+headerSize); err != nil {
 				reason = "unreadable record"
@@ -286,7 +310,9 @@ func (o *Outbox) loadSegment(name string, first uint64, last bool) (*segment, []
 			}
 			break
 		}
-		o.index[seq] = loc{seg: s, off: off, n: n}
+		if seq >= acked {
+			o.index[seq] = loc{seg: s, off: off, n: n}
+		}
 		s.end++
 		off += headerSize + int64(n)
 	}

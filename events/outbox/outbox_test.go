@@ -2,7 +2,9 @@ package outbox
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -275,4 +277,44 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("Read(%d) = %q, %v", seq, got, err)
 		}
 	})
+}
+
+// TestDeliveredOutboxStartsAfresh: once everything was acknowledged, the
+// next Open leaves nothing on disk to read again.
+func TestDeliveredOutboxStartsAfresh(t *testing.T) {
+	dir := t.TempDir()
+	o, _ := open(t, dir, Options{})
+	for _, seq := range appendN(t, o, 50) {
+		o.Ack(seq)
+	}
+	o.Close()
+	o2, _ := open(t, dir, Options{})
+	if used, _ := o2.Usage(); used != 0 {
+		t.Errorf("Usage after reopening a delivered outbox = %d, want 0", used)
+	}
+	if segs := segments(t, dir); len(segs) != 1 {
+		t.Errorf("segments %v, want one, empty", segs)
+	}
+	if seq, err := o2.Append([]byte("next")); err != nil || seq != 50 {
+		t.Errorf("Append = %d, %v; want 50", seq, err)
+	}
+}
+
+// TestCursorPastTheRecords: a cursor file that claims more than the
+// segments hold is not trusted: every record stays pending.
+func TestCursorPastTheRecords(t *testing.T) {
+	dir := t.TempDir()
+	o, _ := open(t, dir, Options{})
+	seqs := appendN(t, o, 5)
+	o.Close()
+	var b [12]byte
+	b[0] = 99 // sequence 99
+	binary.LittleEndian.PutUint32(b[8:12], crc32.Checksum(b[0:8], castagnoli()))
+	if err := os.WriteFile(filepath.Join(dir, "cursor"), b[:], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o2, _ := open(t, dir, Options{})
+	if got := pending(o2); !slices.Equal(got, seqs) {
+		t.Fatalf("pending = %v, want all of %v", got, seqs)
+	}
 }
