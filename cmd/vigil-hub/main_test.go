@@ -87,42 +87,40 @@ func connect(t *testing.T, addr string) *nats.Conn {
 	}
 }
 
+// stream starts the hub on addr and store and returns its JetStream
+// context and the events stream, which it must have.
+func stream(t *testing.T, addr, store string) (jetstream.JetStream, jetstream.Stream) {
+	t.Helper()
+	startHub(t, "--listen", addr, "--store", store)
+	js, err := jetstream.New(connect(t, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, natsbus.StreamName)
+	if err != nil {
+		t.Fatalf("stream %s: %v", natsbus.StreamName, err)
+	}
+	return js, st
+}
+
 // TestStreamReadyAndKept: the hub creates the stream, so that a guard with
 // publish rights alone can publish, and what it stored survives a restart
 // on the same store.
 func TestStreamReadyAndKept(t *testing.T) {
 	addr, store := freeAddr(t), t.TempDir()
 	t.Run("first", func(t *testing.T) {
-		startHub(t, "--listen", addr, "--store", store)
-		js, err := jetstream.New(connect(t, addr))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		st, err := js.Stream(ctx, natsbus.StreamName)
-		if err != nil {
-			t.Fatalf("stream %s: %v", natsbus.StreamName, err)
-		}
+		js, st := stream(t, addr, store)
 		if cfg := st.CachedInfo().Config; cfg.Storage != jetstream.FileStorage || cfg.Duplicates != natsbus.DuplicateWindow {
 			t.Errorf("stream config %+v: want file storage and the duplicate window", cfg)
 		}
-		if _, err := js.Publish(ctx, "vigil.events.w.syscall", []byte(`{}`)); err != nil {
+		if _, err := js.Publish(context.Background(), "vigil.events.w.syscall", []byte(`{}`)); err != nil {
 			t.Fatalf("publishing into the stream: %v", err)
 		}
 	})
 	t.Run("restarted", func(t *testing.T) {
-		startHub(t, "--listen", addr, "--store", store)
-		js, err := jetstream.New(connect(t, addr))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		st, err := js.Stream(ctx, natsbus.StreamName)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, st := stream(t, addr, store)
 		if n := st.CachedInfo().State.Msgs; n != 1 {
 			t.Errorf("%d messages after a restart on the same store, want 1", n)
 		}

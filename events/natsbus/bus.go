@@ -166,7 +166,7 @@ func (b *Bus) Emit(e events.Event) error {
 		b.countDrop(e, "outbox full")
 		return fmt.Errorf("%w: the outbox is full for %s events", events.ErrDropped, e.Severity)
 	}
-	if _, err := b.box.Append(record(e, line)); err != nil {
+	if _, err := b.box.Append(recordHead(e), line); err != nil {
 		b.countDrop(e, "outbox full")
 		return fmt.Errorf("%w: %v", events.ErrDropped, err)
 	}
@@ -386,8 +386,8 @@ func (b *Bus) publishFrom(next uint64) uint64 {
 			next = seq + 1
 			continue
 		}
-		if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(msg.Header.Get(jetstream.MsgIDHeader)),
-			jetstream.WithStallWait(50*time.Millisecond)); err != nil {
+		// The message carries its Nats-Msg-Id header already.
+		if _, err := js.PublishMsgAsync(msg, jetstream.WithStallWait(50*time.Millisecond)); err != nil {
 			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
 				b.setErr(err)
 			}

@@ -337,3 +337,24 @@ func clientID(t testing.TB, nc *nats.Conn) uint64 {
 	}
 	return id
 }
+
+// TestTooLargeIsDroppedAndReported: an event over the stream's message
+// size is refused at Emit and accounted for by a dropped event.
+func TestTooLargeIsDroppedAndReported(t *testing.T) {
+	srv := startServer(t)
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}})
+	e := violation("w1", 0)
+	e.Process.Argv = []string{strings.Repeat("A", MaxEventBytes)}
+	if err := b.Emit(e); !errors.Is(err, events.ErrDropped) {
+		t.Fatalf("Emit of a %d-byte argv = %v, want ErrDropped", MaxEventBytes, err)
+	}
+	waitFor(t, 10*time.Second, "the dropped event delivered", func() bool { return b.pending() == 0 })
+	evs := srv.StreamEvents(StreamName)
+	if len(evs) != 1 || evs[0].Kind != events.KindDropped || evs[0].Count != 1 {
+		t.Fatalf("stream = %+v, want one dropped event of count 1", evs)
+	}
+	var d events.DroppedDetails
+	if err := evs[0].DetailsAs(&d); err != nil || d.Reason != "too large" || len(d.Lost) != 1 || d.Lost[0].Rule != e.Rule || d.Bytes <= MaxEventBytes {
+		t.Errorf("dropped details %+v, %v: want too large, one group of rule %s, the size", d, err, e.Rule)
+	}
+}

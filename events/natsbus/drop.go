@@ -97,7 +97,7 @@ func (b *Bus) appendDropped(why string, groups []events.DroppedGroup, count, byt
 	if err != nil || !b.admit(events.SeverityCritical, len(line)) {
 		return false
 	}
-	if _, err := b.box.Append(record(ev, line)); err != nil {
+	if _, err := b.box.Append(recordHead(ev), line); err != nil {
 		return false
 	}
 	b.poke()

@@ -32,10 +32,10 @@ const (
 // so that a replay builds the message without parsing the event.
 const recordVersion = "v1"
 
-// record makes the outbox record of an event and its encoding.
-func record(e events.Event, line []byte) []byte {
-	head := recordVersion + " " + e.ID + " " + string(e.Kind) + " " + strconv.FormatInt(e.Time.UnixNano(), 10) + "\n"
-	return append([]byte(head), line...)
+// recordHead is the header line of an event's outbox record; the
+// event's encoding follows it.
+func recordHead(e events.Event) []byte {
+	return []byte(recordVersion + " " + e.ID + " " + string(e.Kind) + " " + strconv.FormatInt(e.Time.UnixNano(), 10) + "\n")
 }
 
 // message makes the NATS message of outbox record seq.

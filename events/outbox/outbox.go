@@ -377,12 +377,17 @@ func (o *Outbox) newSegment(seq uint64) (*segment, error) {
 	return s, nil
 }
 
-// Append writes payload as the next record and returns its sequence.
-func (o *Outbox) Append(payload []byte) (uint64, error) {
-	if len(payload) > MaxRecord {
-		return 0, fmt.Errorf("outbox: a record of %d bytes is over the %d-byte limit", len(payload), MaxRecord)
+// Append writes the concatenation of parts as the next record and returns
+// its sequence.
+func (o *Outbox) Append(parts ...[]byte) (uint64, error) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
 	}
-	size := int64(headerSize + len(payload))
+	if n > MaxRecord {
+		return 0, fmt.Errorf("outbox: a record of %d bytes is over the %d-byte limit", n, MaxRecord)
+	}
+	size := int64(headerSize + n)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
@@ -409,17 +414,20 @@ func (o *Outbox) Append(payload []byte) (uint64, error) {
 		}
 	}
 	seq := o.next
-	buf := make([]byte, size)
-	binary.LittleEndian.PutUint32(buf[0:4], uint32(len(payload)))
+	buf := make([]byte, headerSize, size)
+	for _, p := range parts {
+		buf = append(buf, p...)
+	}
+	payload := buf[headerSize:]
+	binary.LittleEndian.PutUint32(buf[0:4], uint32(n))
 	binary.LittleEndian.PutUint32(buf[4:8], checksum(seq, payload))
 	binary.LittleEndian.PutUint64(buf[8:16], seq)
-	copy(buf[headerSize:], payload)
 	if _, err := s.f.WriteAt(buf, s.size); err != nil {
 		// Nothing counted: the next Append writes over what this left.
 		return 0, fmt.Errorf("outbox: %w", err)
 	}
-	o.index[seq] = loc{seg: s, off: s.size, n: uint32(len(payload))}
-	o.remember(seq, buf[headerSize:])
+	o.index[seq] = loc{seg: s, off: s.size, n: uint32(n)}
+	o.remember(seq, payload)
 	s.size += size
 	s.end++
 	o.bytes += size
