@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/events/natsbus"
 	"github.com/vigilsec/vigil/internal/natstest"
@@ -288,4 +290,45 @@ func vmRSS(pid int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// TestHeartbeatGapWhenGuardDies: a subscriber of a guard's heartbeats sees
+// them every period, and none after the guard is killed.
+func TestHeartbeatGapWhenGuardDies(t *testing.T) {
+	srv := natstest.Start(t)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sub, err := nc.SubscribeSync("vigil.heartbeat.beating")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	cmd := vigil(mode{name: "pid1", pid1: true}, "run", "--nats", srv.URL(), "--outbox", t.TempDir(),
+		"--workload", "beating", "--heartbeat", "100ms", "--log-level=error", "--", "sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		m, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("heartbeat %d: %v", i+1, err)
+		}
+		if e, err := events.Decode(m.Data); err != nil || e.Kind != events.KindHeartbeat || e.Workload != "beating" {
+			t.Fatalf("heartbeat %d: %v, %s", i+1, err, m.Data)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	time.Sleep(150 * time.Millisecond) // one already on its way
+	for {
+		if _, err := sub.NextMsg(time.Millisecond); err != nil {
+			break
+		}
+	}
+	if m, err := sub.NextMsg(time.Second); err == nil {
+		t.Fatalf("a heartbeat 10 periods after the guard was killed: %s", m.Data)
+	}
 }
