@@ -25,6 +25,9 @@ import (
 // what is pending, stops the aggregator's goroutine and closes the next sink.
 type Aggregator struct {
 	next Sink
+	// emit passes an event on: next's EmitValidated when it has one,
+	// since every event here was validated.
+	emit func(Event) error
 	cfg  aggConfig
 
 	mu       sync.Mutex
@@ -57,10 +60,14 @@ func NewAggregator(next Sink, opts ...AggregatorOption) (*Aggregator, error) {
 	}
 	a := &Aggregator{
 		next:    next,
+		emit:    next.Emit,
 		cfg:     cfg,
 		pending: make(map[aggKey]*fold),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+	if v, ok := next.(ValidatedSink); ok {
+		a.emit = v.EmitValidated
 	}
 	go a.loop()
 	return a, nil
@@ -77,7 +84,7 @@ func (a *Aggregator) Emit(e Event) error {
 		return err
 	}
 	defer a.inflight.Done()
-	return a.next.Emit(e)
+	return a.emit(e)
 }
 
 // admit folds e and returns false, or returns true with inflight raised
@@ -129,7 +136,7 @@ func (a *Aggregator) flush() {
 	clear(a.pending)
 	a.mu.Unlock()
 	for _, s := range sums {
-		if err := a.next.Emit(s); err != nil {
+		if err := a.emit(s); err != nil { // a validated event, with another count
 			a.lose(fmt.Errorf("emitting summary of %d events: %w", s.Count, err))
 		}
 	}

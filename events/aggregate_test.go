@@ -296,3 +296,53 @@ func TestAggregatorOptions(t *testing.T) {
 		})
 	}
 }
+
+// validatedRecorder is a ValidatedSink that tells how events came.
+type validatedRecorder struct {
+	recorder
+	how       sync.Mutex // guards validated and plain
+	validated int
+	plain     int
+}
+
+func (r *validatedRecorder) Emit(e Event) error {
+	r.how.Lock()
+	r.plain++
+	r.how.Unlock()
+	return r.recorder.Emit(e)
+}
+
+func (r *validatedRecorder) EmitValidated(e Event) error {
+	r.how.Lock()
+	r.validated++
+	r.how.Unlock()
+	return r.recorder.Emit(e)
+}
+
+// TestAggregatorHandsOnValidated: what the Aggregator validated, passed on
+// or summarised, reaches a ValidatedSink through EmitValidated, so that it
+// is not validated twice; an invalid event reaches nothing.
+func TestAggregatorHandsOnValidated(t *testing.T) {
+	next := &validatedRecorder{}
+	a, err := NewAggregator(next, WithWindow(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := a.Emit(syscallEvent(t, "ptrace", "/usr/bin/gdb")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := syscallEvent(t, "ptrace", "/usr/bin/gdb")
+	bad.Rule = ""
+	if err := a.Emit(bad); err == nil {
+		t.Fatal("an event without a rule was taken")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if next.validated != 2 || next.plain != 0 || next.total() != 3 {
+		t.Errorf("EmitValidated %d, Emit %d, counts %d; want 2 (the first and the summary), 0, 3",
+			next.validated, next.plain, next.total())
+	}
+}

@@ -28,10 +28,17 @@ func NewJSONLines(w io.Writer) *JSONLines {
 	return &JSONLines{w: w}
 }
 
+var _ ValidatedSink = (*JSONLines)(nil)
+
 // Emit validates, encodes and writes e. An invalid event or a failed write
 // is returned and counted in Errors.
-func (s *JSONLines) Emit(e Event) error {
-	line, err := Encode(e)
+func (s *JSONLines) Emit(e Event) error { return s.write(e, Encode) }
+
+// EmitValidated is Emit for an event the caller has validated.
+func (s *JSONLines) EmitValidated(e Event) error { return s.write(e, EncodeValid) }
+
+func (s *JSONLines) write(e Event, encode func(Event) ([]byte, error)) error {
+	line, err := encode(e)
 	if err != nil {
 		s.errors.Add(1)
 		return err

@@ -15,3 +15,12 @@ type Sink interface {
 	Emit(Event) error
 	Close() error
 }
+
+// ValidatedSink is a Sink that can also take events its caller has
+// validated (Validate returned nil, and the event was not changed since)
+// without validating them again. An Aggregator, which validates what it
+// receives, hands events on this way.
+type ValidatedSink interface {
+	Sink
+	EmitValidated(Event) error
+}
