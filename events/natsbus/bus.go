@@ -79,9 +79,13 @@ type Bus struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 
-	rewindMu sync.Mutex
-	rewind   uint64 // publish again from here (0: from the cursor)
-	rewound  bool
+	rewindMu  sync.Mutex
+	rewind    uint64 // publish again from here (0: from the cursor)
+	rewound   bool
+	retryWait time.Duration // the back-off after failures, 0 without
+	retryAt   time.Time     // no publishing before
+
+	dropMu sync.Mutex // one flushDrops at a time: a count is reported once
 
 	mu        sync.Mutex
 	closed    bool
@@ -144,11 +148,19 @@ func Open(cfg Config) (*Bus, error) {
 	return b, nil
 }
 
+var _ events.ValidatedSink = (*Bus)(nil)
+
 // Emit appends e to the outbox and has it published. An event the bus
 // cannot keep (the outbox near its cap for e's severity, or e too large)
 // returns an error matching events.ErrDropped and is counted in a dropped event.
-func (b *Bus) Emit(e events.Event) error {
-	line, err := events.Encode(e)
+func (b *Bus) Emit(e events.Event) error { return b.emit(e, events.Encode) }
+
+// EmitValidated is Emit for an event the caller has validated (the
+// storm aggregator in front of the bus does).
+func (b *Bus) EmitValidated(e events.Event) error { return b.emit(e, events.EncodeValid) }
+
+func (b *Bus) emit(e events.Event, encode func(events.Event) ([]byte, error)) error {
+	line, err := encode(e)
 	if err != nil {
 		return err
 	}
@@ -166,7 +178,9 @@ func (b *Bus) Emit(e events.Event) error {
 		b.countDrop(e, "outbox full")
 		return fmt.Errorf("%w: the outbox is full for %s events", events.ErrDropped, e.Severity)
 	}
-	if _, err := b.box.Append(recordHead(e), line); err != nil {
+	if _, err := b.box.Append(recordHead(e), line); errors.Is(err, outbox.ErrClosed) {
+		return events.ErrClosed
+	} else if err != nil {
 		b.countDrop(e, "outbox full")
 		return fmt.Errorf("%w: %v", events.ErrDropped, err)
 	}
@@ -202,6 +216,16 @@ func (b *Bus) Close() error {
 	if left > 0 {
 		err = errors.Join(err, fmt.Errorf("%d events not yet acknowledged by NATS stay in the outbox %s for the next start", left, b.cfg.Outbox))
 	}
+	b.mu.Lock()
+	var unreported int64
+	for _, n := range b.drops {
+		unreported += n
+	}
+	b.mu.Unlock()
+	if unreported > 0 {
+		// Counted after the last dropped event could be made: said here.
+		err = errors.Join(err, fmt.Errorf("%d events dropped at shutdown, not reported on the bus", unreported))
+	}
 	return err
 }
 
@@ -236,7 +260,9 @@ func (b *Bus) run() {
 		if from, ok := b.takeRewind(); ok && from < next {
 			next = from
 		}
-		next = b.publishFrom(next)
+		if !b.waiting() {
+			next = b.publishFrom(next)
+		}
 		select {
 		case <-b.stop:
 			return
@@ -254,6 +280,7 @@ func (b *Bus) connect() bool {
 		// Every half second to 1 s (TLS: 2.5 s), each guard at its own
 		// moment: a restarted server is not hit by all guards at once.
 		nats.ReconnectWait(500*time.Millisecond),
+		nats.Timeout(time.Second), // a connection attempt must not outlast Close's wait
 		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
 		nats.ReconnectBufSize(-1), // the outbox is the buffer
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
@@ -269,6 +296,7 @@ func (b *Bus) connect() bool {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			b.log.Info("NATS reconnected: publishing what the outbox holds", zap.String("server", nc.ConnectedUrlRedacted()))
+			b.resetBackOff()
 			b.requestRewind(0)
 			b.poke()
 		}),
@@ -410,19 +438,63 @@ func (b *Bus) acked(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
 	b.mu.Lock()
 	b.published[kindOf(m.Subject)]++
 	b.mu.Unlock()
+	b.resetBackOff()
 	b.poke()
 }
 
 // failed is called by nats.go for a publish that got no acknowledgement
-// or an error: the event is published again, with the same id.
+// or an error: the event is published again, with the same id, after a
+// back-off that grows while failures go on (a stream that refuses
+// everything is not hammered). An event the stream refuses for good (too
+// large for it) is dropped and reported instead: it would hold the outbox
+// behind it forever.
 func (b *Bus) failed(_ jetstream.JetStream, m *nats.Msg, err error) {
 	b.setErr(err)
 	seq, perr := strconv.ParseUint(m.Header.Get(seqHeader), 10, 64)
 	if perr != nil {
 		return
 	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
+		b.log.Error("the stream refuses an event as too large: dropped", zap.Uint64("seq", seq), zap.Error(err))
+		var groups []events.DroppedGroup
+		var count int64 = 1
+		if e, derr := events.Decode(m.Data); derr == nil {
+			groups, count = []events.DroppedGroup{group(e)}, e.Count
+		}
+		if err := b.box.Ack(seq); err != nil {
+			b.setErr(err)
+		}
+		b.emitDropped("too large", groups, count, int64(len(m.Data)))
+		return
+	}
+	b.backOff()
 	b.requestRewind(seq)
 	b.poke()
+}
+
+// backOff delays the next publishing: 100 ms after a first failure,
+// doubling up to 5 s while failures go on; an acknowledgement or a
+// reconnection ends it.
+func (b *Bus) backOff() {
+	b.rewindMu.Lock()
+	defer b.rewindMu.Unlock()
+	b.retryWait = min(max(2*b.retryWait, 100*time.Millisecond), 5*time.Second)
+	b.retryAt = time.Now().Add(b.retryWait)
+}
+
+// resetBackOff lets publishing go on at once.
+func (b *Bus) resetBackOff() {
+	b.rewindMu.Lock()
+	b.retryWait, b.retryAt = 0, time.Time{}
+	b.rewindMu.Unlock()
+}
+
+// waiting reports whether publishing is backing off.
+func (b *Bus) waiting() bool {
+	b.rewindMu.Lock()
+	defer b.rewindMu.Unlock()
+	return time.Now().Before(b.retryAt)
 }
 
 func (b *Bus) requestRewind(seq uint64) {

@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/vigilsec/vigil/events"
 )
@@ -356,5 +358,52 @@ func TestTooLargeIsDroppedAndReported(t *testing.T) {
 	var d events.DroppedDetails
 	if err := evs[0].DetailsAs(&d); err != nil || d.Reason != "too large" || len(d.Lost) != 1 || d.Lost[0].Rule != e.Rule || d.Bytes <= MaxEventBytes {
 		t.Errorf("dropped details %+v, %v: want too large, one group of rule %s, the size", d, err, e.Rule)
+	}
+}
+
+// TestRefusedEventDoesNotBlockTheOutbox: a pre-created stream with a
+// smaller message limit refuses an event for good; it is dropped and
+// reported, and the events after it are delivered.
+func TestRefusedEventDoesNotBlockTheOutbox(t *testing.T) {
+	srv := startServer(t)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := StreamConfig()
+	cfg.MaxMsgSize = 2048
+	if _, err := js.CreateStream(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	b := openBus(t, Config{Conn: Conn{URLs: srv.URL()}})
+	big := violation("w1", 1)
+	big.Process.Argv = []string{strings.Repeat("A", 4096)}
+	for _, e := range []events.Event{violation("w1", 0), big, violation("w1", 2)} {
+		if err := b.Emit(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 20*time.Second, "the outbox drained past the refused event", func() bool { return b.pending() == 0 })
+	evs := srv.StreamEvents(StreamName)
+	var syscalls, dropped int64
+	for _, e := range evs {
+		switch e.Kind {
+		case events.KindSyscall:
+			syscalls += e.Count
+		case events.KindDropped:
+			var d events.DroppedDetails
+			if err := e.DetailsAs(&d); err != nil || d.Reason != "too large" {
+				t.Errorf("dropped event %+v: %v", d, err)
+			}
+			dropped += e.Count
+		}
+	}
+	if syscalls != 2 || dropped != 1 {
+		t.Errorf("stream: %d syscall events, %d dropped; want 2 and 1", syscalls, dropped)
 	}
 }

@@ -45,6 +45,8 @@ func (b *Bus) countDrop(e events.Event, why string) {
 // flushDrops appends a dropped event for the events counted as lost, when
 // there is room for it.
 func (b *Bus) flushDrops() {
+	b.dropMu.Lock()
+	defer b.dropMu.Unlock()
 	b.mu.Lock()
 	if len(b.drops) == 0 {
 		b.mu.Unlock()

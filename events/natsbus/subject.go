@@ -23,14 +23,18 @@ const (
 
 // DuplicateWindow is the stream's Duplicates window when vigil creates
 // it: a replay after a restart deduplicates against events stored up to
-// this long before. The outbox cursor is rewritten at every
-// acknowledgement, so what a restart replays is at most the events whose
-// acknowledgement was in flight when the guard died.
+// this long before. The outbox cursor is rewritten as acknowledgements
+// come (at most every 10 ms, and within a second of the last), so what a
+// restart replays is at most the events acknowledged in the second
+// before the guard died, or in flight.
 const DuplicateWindow = 24 * time.Hour
 
-// MaxEventBytes is the largest event the bus takes (the stream's
-// MaxMsgSize when vigil creates it); a larger one is dropped and counted.
-const MaxEventBytes = 64 << 10
+// MaxEventBytes is the largest event (its JSON) the bus takes; a larger
+// one is dropped and counted. With its headers, it fits maxMsgSize.
+const MaxEventBytes = 60 << 10
+
+// maxMsgSize is the stream's MaxMsgSize when vigil creates it.
+const maxMsgSize = 64 << 10
 
 // StreamConfig is the stream vigil creates when it may.
 func StreamConfig() jetstream.StreamConfig {
@@ -40,7 +44,7 @@ func StreamConfig() jetstream.StreamConfig {
 		Subjects:    []string{EventsPrefix + ".>"},
 		Storage:     jetstream.FileStorage,
 		Duplicates:  DuplicateWindow,
-		MaxMsgSize:  MaxEventBytes,
+		MaxMsgSize:  maxMsgSize,
 	}
 }
 

@@ -30,6 +30,7 @@
 package outbox
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -106,9 +107,13 @@ type Outbox struct {
 	holes    [][2]uint64 // [from, to) sequences lost to damage, oldest first
 	cursorFd *os.File
 	cursorAt time.Time // when the cursor file was last written
-	// syncedNext is next as of the last Sync; cursorOnDisk is the cursor
-	// last written, plus one (0: none yet).
-	syncedNext, cursorOnDisk uint64
+	// appended counts the appends since the maps were made.
+	appended int
+	// cursorOnDisk is the cursor last written, plus one (0: none yet).
+	cursorOnDisk uint64
+	// newDir is set when a segment was created since the last Sync: the
+	// directory needs syncing too.
+	newDir bool
 
 	// recent keeps the payloads of the latest appends, up to recentBytes,
 	// so that a publisher close behind the writer reads them without a
@@ -122,11 +127,13 @@ type Outbox struct {
 const recentBytes = 4 << 20
 
 type segment struct {
-	name  string
-	first uint64 // sequence of its first record
-	end   uint64 // one past its last record's sequence
-	size  int64
-	f     *os.File // open for appending (the last segment) or reading
+	name     string
+	first    uint64 // sequence of its first record
+	end      uint64 // one past its last record's sequence
+	size     int64
+	synced   int64    // how much of it is known to be on disk
+	f        *os.File // open for appending (writable) or reading
+	writable bool
 }
 
 // loc is where a record is.
@@ -199,51 +206,63 @@ func (o *Outbox) reset() {
 }
 
 // load reads every segment and indexes its records; those below acked
-// are only walked over (not checked, not indexed).
+// are only walked over (not checked, not indexed). What it cannot use is
+// reported once and put aside (renamed *.damaged) or cut off, so that the
+// next start does not report it again.
 func (o *Outbox) load(acked uint64) ([]Damage, error) {
 	entries, err := os.ReadDir(o.dir)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "seg-") && strings.HasSuffix(e.Name(), ".log") {
-			names = append(names, e.Name())
-		}
+	type named struct {
+		name  string
+		first uint64
 	}
-	slices.Sort(names) // fixed-width hex: sorted by first sequence
 	var damage []Damage
-	for i, name := range names {
-		first, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "seg-"), ".log"), 16, 64)
-		if err != nil {
-			damage = append(damage, Damage{Segment: name, Reason: "not a segment name"})
+	var segs []named
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "seg-") || !strings.HasSuffix(name, ".log") {
 			continue
 		}
-		last := i == len(names)-1
-		s, d, err := o.loadSegment(name, first, last, acked)
+		hex := strings.TrimSuffix(strings.TrimPrefix(name, "seg-"), ".log")
+		first, err := strconv.ParseUint(hex, 16, 64)
+		if err != nil || len(hex) != 16 {
+			damage = append(damage, o.putAside(name, "not a segment name"))
+			continue
+		}
+		segs = append(segs, named{name, first})
+	}
+	slices.SortFunc(segs, func(a, b named) int { return cmp.Compare(a.first, b.first) })
+	for i, n := range segs {
+		if len(o.segs) > 0 && n.first < o.next {
+			damage = append(damage, o.putAside(n.name, "overlaps the previous segment"))
+			continue
+		}
+		last := i == len(segs)-1
+		s, locs, d, err := o.loadSegment(n.name, n.first, last, acked)
 		if err != nil {
 			return nil, err
 		}
 		damage = append(damage, d...)
-		if s.end > s.first || last {
-			if len(o.segs) > 0 && s.first < o.next {
-				damage = append(damage, Damage{Segment: name, Reason: "overlaps the previous segment; left out"})
-				s.f.Close()
-				continue
-			}
+		switch {
+		case s.end > s.first || last:
 			if len(o.segs) > 0 && s.first > o.next {
 				// Records lost to damage in the previous segment.
 				o.holes = append(o.holes, [2]uint64{o.next, s.first})
 			}
+			for _, l := range locs {
+				o.index[l.seq] = loc{seg: s, off: l.off, n: l.n}
+			}
 			o.segs = append(o.segs, s)
 			o.bytes += s.size
 			o.next = max(o.next, s.end)
-		} else {
+		default:
 			s.f.Close()
-			os.Remove(filepath.Join(o.dir, name))
+			os.Remove(filepath.Join(o.dir, n.name))
 		}
 	}
-	if len(o.segs) == 0 {
+	if len(o.segs) == 0 || !o.segs[len(o.segs)-1].writable {
 		if _, err := o.newSegment(o.next); err != nil {
 			return nil, err
 		}
@@ -251,9 +270,32 @@ func (o *Outbox) load(acked uint64) ([]Damage, error) {
 	return damage, nil
 }
 
-// loadSegment indexes one segment's records. In the last segment, a bad
-// record is a torn write: the file is cut there. Elsewhere it is damage.
-func (o *Outbox) loadSegment(name string, first uint64, last bool, acked uint64) (*segment, []Damage, error) {
+// putAside renames a file of the outbox that cannot be used, and reports
+// it.
+func (o *Outbox) putAside(name, reason string) Damage {
+	d := Damage{Segment: name, Reason: reason + "; renamed " + name + ".damaged"}
+	path := filepath.Join(o.dir, name)
+	if info, err := os.Stat(path); err == nil {
+		d.Bytes = info.Size()
+	}
+	if err := os.Rename(path, path+".damaged"); err != nil {
+		d.Reason = reason + "; left in place: " + err.Error()
+	}
+	return d
+}
+
+// segLoc is a record found by loadSegment.
+type segLoc struct {
+	seq uint64
+	off int64
+	n   uint32
+}
+
+// loadSegment walks one segment's records and returns it with the records
+// at or above acked. A bad record ends the walk and is cut off (in the
+// last segment, a write torn by a kill, told only when it was more than a
+// tail; elsewhere, damage).
+func (o *Outbox) loadSegment(name string, first uint64, last bool, acked uint64) (*segment, []segLoc, []Damage, error) {
 	path := filepath.Join(o.dir, name)
 	flag := os.O_RDONLY
 	if last {
@@ -261,15 +303,16 @@ func (o *Outbox) loadSegment(name string, first uint64, last bool, acked uint64)
 	}
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("outbox: %w", err)
+		return nil, nil, nil, fmt.Errorf("outbox: %w", err)
 	}
 	info, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("outbox: %w", err)
+		return nil, nil, nil, fmt.Errorf("outbox: %w", err)
 	}
-	s := &segment{name: name, first: first, end: first, f: f}
+	s := &segment{name: name, first: first, end: first, f: f, writable: last}
 	var damage []Damage
+	var locs []segLoc
 	var hdr [headerSize]byte
 	off := int64(0)
 	for off < info.Size() {
@@ -295,35 +338,30 @@ func (o *Outbox) loadSegment(name string, first uint64, last bool, acked uint64)
 			}
 		}
 		if reason != "" {
-			if last {
-				// A torn write from a kill: cut it off, and tell only when
-				// it was more than a tail.
-				if err := f.Truncate(off); err != nil {
-					f.Close()
-					return nil, nil, fmt.Errorf("outbox: cutting a torn record off %s: %w", name, err)
-				}
-				if reason != "truncated header" && reason != "truncated record" {
-					damage = append(damage, Damage{Segment: name, Offset: off, Bytes: info.Size() - off, Reason: reason})
-				}
-			} else {
+			tail := last && (reason == "truncated header" || reason == "truncated record")
+			if !tail {
 				damage = append(damage, Damage{Segment: name, Offset: off, Bytes: info.Size() - off, Reason: reason})
+			}
+			if err := os.Truncate(path, off); err != nil {
+				f.Close()
+				return nil, nil, nil, fmt.Errorf("outbox: cutting a bad record off %s: %w", name, err)
 			}
 			break
 		}
 		if seq >= acked {
-			o.index[seq] = loc{seg: s, off: off, n: n}
+			locs = append(locs, segLoc{seq: seq, off: off, n: n})
 		}
 		s.end++
 		off += headerSize + int64(n)
 	}
-	s.size = off
+	s.size, s.synced = off, off
 	if last {
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			f.Close()
-			return nil, nil, fmt.Errorf("outbox: %w", err)
+			return nil, nil, nil, fmt.Errorf("outbox: %w", err)
 		}
 	}
-	return s, damage, nil
+	return s, locs, damage, nil
 }
 
 func checksum(seq uint64, payload []byte) uint32 {
@@ -372,8 +410,9 @@ func (o *Outbox) newSegment(seq uint64) (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	s := &segment{name: name, first: seq, end: seq, f: f}
+	s := &segment{name: name, first: seq, end: seq, f: f, writable: true}
 	o.segs = append(o.segs, s)
+	o.newDir = true
 	return s, nil
 }
 
@@ -428,6 +467,7 @@ func (o *Outbox) Append(parts ...[]byte) (uint64, error) {
 	}
 	o.index[seq] = loc{seg: s, off: s.size, n: uint32(n)}
 	o.remember(seq, payload)
+	o.appended++
 	s.size += size
 	s.end++
 	o.bytes += size
@@ -525,8 +565,18 @@ func (o *Outbox) advance() bool {
 		}
 		break
 	}
+	if o.cursor == o.next && o.appended > shrinkAfter {
+		// Everything delivered after an outage: give the maps' memory
+		// back (Go maps do not shrink).
+		o.index, o.acked, o.recent = map[uint64]loc{}, map[uint64]struct{}{}, map[uint64][]byte{}
+		o.recentOrder, o.recentSize, o.appended = nil, 0, 0
+	}
 	return o.cursor != start
 }
+
+// shrinkAfter is how many appends may pass before the maps are made anew
+// once everything is acknowledged.
+const shrinkAfter = 1 << 14
 
 // dropAcked deletes the segments whose records are all below the cursor,
 // never the one being written.
@@ -596,23 +646,58 @@ func (o *Outbox) Usage() (bytes, limit int64) {
 }
 
 // Sync writes the cursor and makes what was appended survive a crash of
-// the machine.
+// the machine. The disk is waited for without the lock: Append goes on
+// meanwhile. With nothing appended since the last Sync, an idle guard,
+// it writes nothing to disk.
 func (o *Outbox) Sync() error {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	if o.closed {
+		o.mu.Unlock()
 		return ErrClosed
 	}
-	if err := o.writeCursor(); err != nil {
-		return err
+	err := o.writeCursor()
+	type job struct {
+		s    *segment
+		upto int64
 	}
-	if o.next == o.syncedNext {
-		return nil // nothing appended since: an idle guard writes nothing to disk
+	var jobs []job
+	for _, s := range o.segs {
+		if s.size > s.synced {
+			jobs = append(jobs, job{s, s.size})
+		}
 	}
-	if err := o.segs[len(o.segs)-1].f.Sync(); err != nil {
+	dir := o.newDir
+	o.newDir = false
+	o.mu.Unlock()
+	for _, j := range jobs {
+		e := j.s.f.Sync()
+		if errors.Is(e, os.ErrClosed) {
+			continue // deleted meanwhile, all of it acknowledged
+		}
+		if e != nil {
+			err = errors.Join(err, fmt.Errorf("outbox: %w", e))
+			continue
+		}
+		o.mu.Lock()
+		j.s.synced = max(j.s.synced, j.upto)
+		o.mu.Unlock()
+	}
+	if dir {
+		err = errors.Join(err, syncDir(o.dir))
+	}
+	return err
+}
+
+// syncDir makes the directory's entries (new segments) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	o.syncedNext = o.next
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("outbox: syncing %s: %w", dir, err)
+	}
 	return nil
 }
 
@@ -626,19 +711,25 @@ func (o *Outbox) Close() error {
 	}
 	o.closed = true
 	err := o.writeCursor()
-	if err == nil && o.cursor < o.next {
+	if o.cursor < o.next {
 		// What is left must survive anything until the next start; with
 		// nothing left, a stale cursor only replays what the bus keeps once.
-		err = o.segs[len(o.segs)-1].f.Sync()
-		if e := o.cursorFd.Sync(); err == nil {
-			err = e
+		for _, s := range o.segs {
+			if s.size > s.synced {
+				if e := s.f.Sync(); e != nil {
+					err = errors.Join(err, fmt.Errorf("outbox: %w", e))
+				}
+			}
+		}
+		if e := o.cursorFd.Sync(); e != nil {
+			err = errors.Join(err, fmt.Errorf("outbox: %w", e))
+		}
+		if o.newDir {
+			err = errors.Join(err, syncDir(o.dir))
 		}
 	}
 	o.closeFiles()
-	if err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	return nil
+	return err
 }
 
 func (o *Outbox) closeFiles() {

@@ -198,6 +198,11 @@ func TestDamageIsReportedAndSkipped(t *testing.T) {
 	if first, _ := o2.Range(); first != seqs[2] {
 		t.Fatalf("cursor = %d, want it past the damaged record, at %d", first, seqs[2])
 	}
+	o2.Close()
+	// Reported once: the damaged record was cut off.
+	if _, damage := open(t, dir, Options{SegmentBytes: 60}); len(damage) != 0 {
+		t.Errorf("damage reported again at the next start: %v", damage)
+	}
 }
 
 func TestFull(t *testing.T) {
@@ -316,5 +321,45 @@ func TestCursorPastTheRecords(t *testing.T) {
 	o2, _ := open(t, dir, Options{})
 	if got := pending(o2); !slices.Equal(got, seqs) {
 		t.Fatalf("pending = %v, want all of %v", got, seqs)
+	}
+}
+
+// TestStrangeFilesArePutAside: a file with a segment's pattern but not its
+// name, and a segment overlapping the previous one, are reported once,
+// renamed aside, and do not keep the outbox from working.
+func TestStrangeFilesArePutAside(t *testing.T) {
+	dir := t.TempDir()
+	o, _ := open(t, dir, Options{SegmentBytes: 60}) // two records per segment
+	seqs := appendN(t, o, 6)
+	o.Close()
+	if err := os.WriteFile(filepath.Join(dir, "seg-zz.log"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(segments(t, dir)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first segment again, under a name that overlaps it.
+	if err := os.WriteFile(filepath.Join(dir, "seg-0000000000000001.log"), first, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o2, damage := open(t, dir, Options{SegmentBytes: 60})
+	if len(damage) != 2 {
+		t.Fatalf("damage = %v, want the stray name and the overlap", damage)
+	}
+	if got := pending(o2); !slices.Equal(got, seqs) {
+		t.Fatalf("pending = %v, want %v", got, seqs)
+	}
+	for _, seq := range seqs {
+		if b, err := o2.Read(seq); err != nil || !bytes.Equal(b, payload(int(seq))) {
+			t.Fatalf("Read(%d) = %q, %v", seq, b, err)
+		}
+	}
+	if seq, err := o2.Append([]byte("next")); err != nil || seq != 6 {
+		t.Fatalf("Append = %d, %v; want 6", seq, err)
+	}
+	o2.Close()
+	if _, damage := open(t, dir, Options{SegmentBytes: 60}); len(damage) != 0 {
+		t.Errorf("damage reported again at the next start: %v", damage)
 	}
 }
