@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -271,6 +272,8 @@ func TestTermDuringStartup(t *testing.T) {
 			for i := range 100 {
 				os.Remove(started)
 				cmd := vigil(m, append(quiet, "sh", "-c", "echo > "+started+"; exec sleep "+mark)...)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
 				}
@@ -294,7 +297,7 @@ func TestTermDuringStartup(t *testing.T) {
 					// registered its own, and exited without starting the app.
 					early++
 				default:
-					t.Fatalf("run %d: exit code %d (app started: %v), want 143", i, code, appStarted)
+					t.Fatalf("run %d: exit code %d (app started: %v), want 143; stderr:\n%s", i, code, appStarted, stderr.String())
 				}
 				if left := withCmdline(t, "sleep "+mark); len(left) > 0 {
 					t.Fatalf("run %d: processes outlived vigil: %+v", i, left)

@@ -75,9 +75,10 @@ type Bus struct {
 	nc atomic.Pointer[nats.Conn]
 	js atomic.Pointer[jetstream.JetStream]
 
-	wake chan struct{}
-	stop chan struct{}
-	wg   sync.WaitGroup
+	wake     chan struct{}
+	stop     chan struct{}
+	firstTry chan struct{} // closed once the first connection attempt is over
+	wg       sync.WaitGroup
 
 	rewindMu  sync.Mutex
 	rewind    uint64 // publish again from here (0: from the cursor)
@@ -135,6 +136,7 @@ func Open(cfg Config) (*Bus, error) {
 		cfg: cfg, log: log, box: box, start: time.Now(),
 		wake:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
+		firstTry:  make(chan struct{}),
 		drops:     map[dropKey]int64{},
 		published: map[events.Kind]int64{},
 	}
@@ -202,6 +204,12 @@ func (b *Bus) Close() error {
 	b.mu.Unlock()
 	b.flushDrops()
 	deadline := time.Now().Add(b.cfg.FlushTimeout)
+	// A short-lived app may end before the first connection is made: wait
+	// for that attempt, not for the reconnections of an outage.
+	select {
+	case <-b.firstTry:
+	case <-time.After(time.Until(deadline)):
+	}
 	for time.Now().Before(deadline) && b.pending() > 0 && b.connected() {
 		b.poke()
 		time.Sleep(200 * time.Microsecond)
@@ -304,6 +312,7 @@ func (b *Bus) connect() bool {
 	if err != nil {
 		b.setErr(err)
 		b.log.Error("NATS: events wait in the outbox", zap.Error(err))
+		close(b.firstTry)
 		<-b.stop
 		return false
 	}
@@ -313,6 +322,11 @@ func (b *Bus) connect() bool {
 		if err == nil {
 			b.nc.Store(nc)
 			b.setupStream(nc)
+		}
+		if attempt == 0 {
+			close(b.firstTry) // connected and set up, or not
+		}
+		if err == nil {
 			return true
 		}
 		b.setErr(err)

@@ -407,3 +407,22 @@ func TestRefusedEventDoesNotBlockTheOutbox(t *testing.T) {
 		t.Errorf("stream: %d syscall events, %d dropped; want 2 and 1", syscalls, dropped)
 	}
 }
+
+// TestCloseRightAfterOpenDelivers: a short-lived app's guard closes the
+// bus before its first connection is made; the events still go out.
+func TestCloseRightAfterOpenDelivers(t *testing.T) {
+	srv := startServer(t)
+	for i := range 5 {
+		b, err := Open(Config{Conn: Conn{URLs: srv.URL()}, Workload: "w1", Outbox: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Emit(violation("w1", i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatalf("run %d: Close: %v", i, err)
+		}
+	}
+	checkExactlyOnce(t, srv.StreamEvents(StreamName), events.KindSyscall, 5)
+}
