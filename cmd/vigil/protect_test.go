@@ -197,7 +197,7 @@ func TestBusSecretsHiddenFromApp(t *testing.T) {
 				"\n  paths: ["+filepath.Join(dir, "none")+"]\n")
 			// VIGIL_NATS_PASSWORD with creds is two ways to authenticate:
 			// only the variables' presence matters here, so drop it.
-			code, stdout, stderr := runVigil(t, modes[0], append(dockerCaps, env[:2]...), "run", "--log-level=error", "--baseline", "off",
+			code, stdout, stderr := runVigil(t, modes[0], append(dockerCaps, env[:2]...), "run", "--log-level=error", "--grace=1s", "--baseline", "off",
 				"--policy", policy, "--outbox", outbox, "--workload", "test", "--", "sh", "-c", script)
 			if code != 0 || stdout != tt.want {
 				t.Fatalf("exit %d, stdout:\n%s\nwant 0 and\n%s\nstderr:\n%s", code, stdout, tt.want, stderr)

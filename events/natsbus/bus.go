@@ -75,10 +75,9 @@ type Bus struct {
 	nc atomic.Pointer[nats.Conn]
 	js atomic.Pointer[jetstream.JetStream]
 
-	wake     chan struct{}
-	stop     chan struct{}
-	firstTry chan struct{} // closed once the first connection attempt is over
-	wg       sync.WaitGroup
+	wake chan struct{}
+	stop chan struct{}
+	wg   sync.WaitGroup
 
 	rewindMu  sync.Mutex
 	rewind    uint64 // publish again from here (0: from the cursor)
@@ -136,7 +135,6 @@ func Open(cfg Config) (*Bus, error) {
 		cfg: cfg, log: log, box: box, start: time.Now(),
 		wake:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
-		firstTry:  make(chan struct{}),
 		drops:     map[dropKey]int64{},
 		published: map[events.Kind]int64{},
 	}
@@ -191,8 +189,8 @@ func (b *Bus) emit(e events.Event, encode func(events.Event) ([]byte, error)) er
 }
 
 // Close stops taking events, waits up to FlushTimeout for the
-// acknowledgement of what the outbox holds, and closes the connection and
-// the outbox. What is still unacknowledged stays on disk for the next
+// acknowledgement of what the outbox holds (through a reconnection, if
+// one comes in time), and closes the connection and the outbox. What is still unacknowledged stays on disk for the next
 // guard, and is reported in the error.
 func (b *Bus) Close() error {
 	b.mu.Lock()
@@ -203,16 +201,11 @@ func (b *Bus) Close() error {
 	b.closed = true
 	b.mu.Unlock()
 	b.flushDrops()
-	deadline := time.Now().Add(b.cfg.FlushTimeout)
-	// A short-lived app may end before the first connection is made: wait
-	// for that attempt, not for the reconnections of an outage.
-	select {
-	case <-b.firstTry:
-	case <-time.After(time.Until(deadline)):
-	}
-	for time.Now().Before(deadline) && b.pending() > 0 && b.connected() {
+	// Connected or not: the first connection may still be on its way (a
+	// short-lived app), or a reconnection after an outage.
+	for deadline := time.Now().Add(b.cfg.FlushTimeout); time.Now().Before(deadline) && b.pending() > 0; {
 		b.poke()
-		time.Sleep(200 * time.Microsecond)
+		time.Sleep(time.Millisecond)
 	}
 	left := b.pending()
 	close(b.stop)
@@ -241,11 +234,6 @@ func (b *Bus) Close() error {
 func (b *Bus) pending() uint64 {
 	first, next := b.box.Range()
 	return next - first
-}
-
-func (b *Bus) connected() bool {
-	nc := b.nc.Load()
-	return nc != nil && nc.IsConnected()
 }
 
 func (b *Bus) poke() {
@@ -312,7 +300,6 @@ func (b *Bus) connect() bool {
 	if err != nil {
 		b.setErr(err)
 		b.log.Error("NATS: events wait in the outbox", zap.Error(err))
-		close(b.firstTry)
 		<-b.stop
 		return false
 	}
@@ -322,11 +309,6 @@ func (b *Bus) connect() bool {
 		if err == nil {
 			b.nc.Store(nc)
 			b.setupStream(nc)
-		}
-		if attempt == 0 {
-			close(b.firstTry) // connected and set up, or not
-		}
-		if err == nil {
 			return true
 		}
 		b.setErr(err)
@@ -457,8 +439,8 @@ func (b *Bus) acked(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
 }
 
 // failed is called by nats.go for a publish that got no acknowledgement
-// or an error: the event is published again, with the same id, after a
-// back-off that grows while failures go on (a stream that refuses
+// or an error: the event is published again, with the same id; after a
+// back-off that grows while the stream refuses (a stream that refuses
 // everything is not hammered). An event the stream refuses for good (too
 // large for it) is dropped and reported instead: it would hold the outbox
 // behind it forever.
@@ -482,19 +464,29 @@ func (b *Bus) failed(_ jetstream.JetStream, m *nats.Msg, err error) {
 		b.emitDropped("too large", groups, count, int64(len(m.Data)))
 		return
 	}
-	b.backOff()
+	if errors.As(err, &apiErr) || errors.Is(err, nats.ErrNoResponders) {
+		// The server answered, and refused: it would again at once. (A
+		// lost connection or a timed-out acknowledgement is the
+		// reconnection's business, and comes back slowly anyway.)
+		b.backOff()
+	}
 	b.requestRewind(seq)
 	b.poke()
 }
 
-// backOff delays the next publishing: 100 ms after a first failure,
-// doubling up to 5 s while failures go on; an acknowledgement or a
-// reconnection ends it.
+// backOff delays the next publishing: 100 ms after a first refusal,
+// doubling up to 5 s while refusals go on; the refusals of the events
+// already in flight count once. An acknowledgement or a reconnection ends
+// it.
 func (b *Bus) backOff() {
 	b.rewindMu.Lock()
 	defer b.rewindMu.Unlock()
+	now := time.Now()
+	if now.Before(b.retryAt) {
+		return // this round of refusals is already backed off
+	}
 	b.retryWait = min(max(2*b.retryWait, 100*time.Millisecond), 5*time.Second)
-	b.retryAt = time.Now().Add(b.retryWait)
+	b.retryAt = now.Add(b.retryWait)
 }
 
 // resetBackOff lets publishing go on at once.
