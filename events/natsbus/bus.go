@@ -190,8 +190,9 @@ func (b *Bus) emit(e events.Event, encode func(events.Event) ([]byte, error)) er
 
 // Close stops taking events, waits up to FlushTimeout for the
 // acknowledgement of what the outbox holds (through a reconnection, if
-// one comes in time), and closes the connection and the outbox. What is still unacknowledged stays on disk for the next
-// guard, and is reported in the error.
+// one comes in time), and closes the connection and the outbox. What is
+// still unacknowledged stays on disk for the next guard, and is reported
+// in the error.
 func (b *Bus) Close() error {
 	b.mu.Lock()
 	if b.closed {
