@@ -12,9 +12,9 @@ import (
 
 	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
+	prestarted "github.com/vigilsec/vigil/supervisor/prestart/early"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 	"github.com/vigilsec/vigil/supervisor/signals"
-	"github.com/vigilsec/vigil/supervisor/signals/early"
 )
 
 const runExitCodes = `
@@ -56,7 +56,7 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 		}
 		cfg.Args = args
 		// Started early, in case; Run takes it over, else this ends it.
-		cfg.Sandbox = early.Sandbox
+		cfg.Sandbox = prestarted.Sandbox
 		defer cfg.Sandbox.Abort()
 		if err := cfg.Validate(); err != nil {
 			fail("run: %v", err)

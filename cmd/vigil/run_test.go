@@ -268,7 +268,7 @@ func TestTermDuringStartup(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			mark := marker(t)
 			started := filepath.Join(t.TempDir(), "started")
-			early := 0
+			early, startedEarly := 0, 0
 			for i := range 100 {
 				os.Remove(started)
 				cmd := vigil(m, append(quiet, "sh", "-c", "echo > "+started+"; exec sleep "+mark)...)
@@ -292,10 +292,18 @@ func TestTermDuringStartup(t *testing.T) {
 				case code == 143:
 					// Forwarded to the app, or (not PID 1) vigil was killed
 					// before it had started anything.
-				case code == 2 && m.pid1 && !appStarted:
+				case code == 2 && m.pid1 && stderr.Len() == 0:
 					// The Go runtime's handler saw SIGTERM before vigil had
-					// registered its own, and exited without starting the app.
+					// registered its own, and exited (status 2: a PID 1
+					// ignores the default action). Usually before the app
+					// starts; on a loaded machine the dying thread yields
+					// long enough (runtime.dieFromSignal) for the main one to
+					// have started it. A panic or a fatal error, also status
+					// 2, would have printed.
 					early++
+					if appStarted {
+						startedEarly++
+					}
 				default:
 					t.Fatalf("run %d: exit code %d (app started: %v), want 143; stderr:\n%s", i, code, appStarted, stderr.String())
 				}
@@ -303,7 +311,7 @@ func TestTermDuringStartup(t *testing.T) {
 					t.Fatalf("run %d: processes outlived vigil: %+v", i, left)
 				}
 			}
-			t.Logf("%d of 100 runs ended before vigil had registered its handlers", early)
+			t.Logf("%d of 100 runs ended before vigil had registered its handlers (%d of them had started the app meanwhile)", early, startedEarly)
 		})
 	}
 }

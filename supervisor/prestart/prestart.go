@@ -6,7 +6,7 @@
 // container start pays it once instead of twice.
 //
 // The sandbox waits on its socket (fd 3) for what to run; Abort ends it
-// unused. Import it only from supervisor and early.
+// unused. Import it only from supervisor and supervisor/prestart/early.
 package prestart
 
 import (

@@ -1,16 +1,21 @@
-// Package early does, while the program is still initializing and ahead of
-// the heavier packages, the two things vigil run cannot wait for main to
-// do: it registers vigil's signal handlers (a SIGTERM that reaches a Go PID
-// 1 after the runtime starts but before anyone called signal.Notify makes it
-// exit with status 2 without starting the app), and it starts the sandbox
-// when the app will likely need one, so that the sandbox's runtime starts
-// alongside vigil's (package prestart). Import it only from main.
+// Package early registers vigil's signal handlers while the program is
+// still initializing, ahead of the heavier packages: a SIGTERM that
+// reaches a Go PID 1 after the runtime starts but before anyone called
+// signal.Notify makes it exit with status 2 without starting the app, and
+// a signal that arrives before the app exists must wait for it. Import it
+// only from main.
+//
+// Go initializes the packages that are ready in the order of their import
+// paths, so this package imports nothing beyond os and the signals
+// package: it is ready as soon as os/signal is, and runs before the
+// packages of the bus, crypto and seccomp (everything that imports
+// golang.org/x/sys waits longer). The early sandbox is in
+// supervisor/prestart/early for that reason.
 package early
 
 import (
 	"os"
 
-	"github.com/vigilsec/vigil/supervisor/prestart"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
@@ -22,18 +27,4 @@ var Signals = func() *signals.Set {
 		return signals.Notify()
 	}
 	return nil
-}()
-
-// Sandbox is the sandbox started during package initialization for vigil
-// run with a policy or a seccomp profile, or nil. Whoever does not hand it
-// to the supervisor must Abort it.
-var Sandbox = func() *prestart.Sandbox {
-	if len(os.Args) < 2 || os.Args[1] != "run" || !prestart.Wanted(os.Args[2:]) {
-		return nil
-	}
-	s, err := prestart.Start()
-	if err != nil {
-		return nil // started later, when the error is reported
-	}
-	return s
 }()
