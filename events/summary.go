@@ -66,6 +66,20 @@ func (e Event) detailSummary() string {
 			s += ": " + d.Error
 		}
 		return s
+	case KindHeartbeat:
+		var d HeartbeatDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		var published int64
+		for _, n := range d.Published {
+			published += n
+		}
+		s := fmt.Sprintf("up %ds, %d published, %d waiting in the outbox, %d dropped", d.UptimeSeconds, published, d.OutboxRecords, d.Dropped)
+		if d.LastPublishError != "" {
+			s += "; last error " + d.LastPublishErrorTime + ": " + d.LastPublishError
+		}
+		return s
 	case KindDropped:
 		var d DroppedDetails
 		if e.DetailsAs(&d) != nil {

@@ -212,6 +212,7 @@ func TestTailBadFlags(t *testing.T) {
 		{"--all", "--since", "1h"},
 		{"--kind", "nope"},
 		{"--severity", "urgent"},
+		{"--heartbeats", "--all"},
 	} {
 		code, _, stderr := runVigil(t, mode{name: "subreaper"}, nil, append([]string{"tail"}, args...)...)
 		if code != 125 || !strings.HasPrefix(stderr, "vigil: tail: ") || strings.Count(stderr, "\n") != 1 {
@@ -330,5 +331,37 @@ func TestHeartbeatGapWhenGuardDies(t *testing.T) {
 	}
 	if m, err := sub.NextMsg(time.Second); err == nil {
 		t.Fatalf("a heartbeat 10 periods after the guard was killed: %s", m.Data)
+	}
+}
+
+// TestTailHeartbeats: vigil tail --heartbeats prints a guard's heartbeats,
+// then says it went silent once it is killed.
+func TestTailHeartbeats(t *testing.T) {
+	srv := natstest.Start(t)
+	watch := tail(t, "--nats", srv.URL(), "--heartbeats", "--workload", "hb")
+	time.Sleep(300 * time.Millisecond) // subscribed
+	cmd := vigil(mode{name: "pid1", pid1: true}, "run", "--nats", srv.URL(), "--outbox", t.TempDir(),
+		"--workload", "hb", "--heartbeat", "100ms", "--log-level=error", "--", "sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if line := next(t, watch); !strings.Contains(line, "hb") || !strings.Contains(line, "vigil.heartbeat") || !strings.Contains(line, "published") {
+			t.Fatalf("heartbeat line %q", line)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	for {
+		line := next(t, watch)
+		if strings.Contains(line, "SILENT") {
+			if !strings.Contains(line, "hb") {
+				t.Errorf("silence line %q does not name the workload", line)
+			}
+			return
+		}
+		if !strings.Contains(line, "vigil.heartbeat") {
+			t.Fatalf("line %q: neither a heartbeat nor the silence", line)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,11 +20,12 @@ import (
 
 // tailOptions are vigil tail's flags.
 type tailOptions struct {
-	conn     natsbus.Conn
-	follow   natsbus.FollowOptions
-	kind     string
-	severity string
-	json     bool
+	conn       natsbus.Conn
+	follow     natsbus.FollowOptions
+	kind       string
+	severity   string
+	json       bool
+	heartbeats bool
 }
 
 func setupTail(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
@@ -35,6 +37,7 @@ func setupTail(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 	fs.DurationVar(&o.follow.Since, "since", 0, "start with the events of this long ago (e.g. 1h), then follow")
 	fs.BoolVar(&o.follow.All, "all", false, "start with every event the stream holds, then follow")
 	fs.BoolVar(&o.json, "json", false, "print each event as one line of JSON, as published")
+	fs.BoolVar(&o.heartbeats, "heartbeats", false, "follow the guards' heartbeats instead, and say when one goes silent (none for three of its periods)")
 	return func(args []string) int {
 		if len(args) > 0 {
 			fail("tail: unexpected argument %q (see 'vigil help tail')", args[0])
@@ -54,10 +57,7 @@ func setupTail(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
 		w := bufio.NewWriter(os.Stdout)
-		err = natsbus.Follow(ctx, nc, o.follow, func(e events.Event) error {
-			if !o.wanted(e) {
-				return nil
-			}
+		show := func(e events.Event) error {
 			if o.json {
 				line, err := events.Encode(e)
 				if err != nil {
@@ -68,6 +68,29 @@ func setupTail(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 				fmt.Fprintln(w, humanLine(e))
 			}
 			return w.Flush() // a reader of a pipe sees each event at once
+		}
+		if o.heartbeats {
+			err := natsbus.WatchHeartbeats(ctx, nc, o.follow.Workload, func(e events.Event) { show(e) }, //nolint:errcheck // stdout
+				func(workload string, last time.Time) {
+					// On stderr with --json: stdout stays events only.
+					out := io.Writer(w)
+					if o.json {
+						out = os.Stderr
+					}
+					fmt.Fprintf(out, "%s  %-12s SILENT   no heartbeat since %s\n", time.Now().Format(time.DateTime), workload, last.Format(time.DateTime))
+					w.Flush()
+				})
+			if err != nil {
+				fail("tail: %v", err)
+				return exitError
+			}
+			return exitOK
+		}
+		err = natsbus.Follow(ctx, nc, o.follow, func(e events.Event) error {
+			if !o.wanted(e) {
+				return nil
+			}
+			return show(e)
 		}, func(err error) {
 			fmt.Fprintf(os.Stderr, "vigil: tail: skipped a message that is not an event: %v\n", err)
 		})
@@ -83,6 +106,9 @@ func setupTail(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 func (o *tailOptions) check() error {
 	if o.follow.All && o.follow.Since > 0 {
 		return fmt.Errorf("--all and --since exclude each other")
+	}
+	if o.heartbeats && (o.follow.All || o.follow.Since > 0 || o.kind != "" || o.severity != "") {
+		return fmt.Errorf("--heartbeats follows live heartbeats only: no --all, --since, --kind or --severity")
 	}
 	if o.conn.URLs == "" {
 		o.conn.URLs = "nats://127.0.0.1:4222" // vigil-hub's default

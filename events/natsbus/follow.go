@@ -81,3 +81,61 @@ func Follow(ctx context.Context, nc *nats.Conn, opts FollowOptions, fn func(even
 		}
 	}
 }
+
+// silenceFactor is how many of a guard's heartbeat periods pass without
+// one before WatchHeartbeats says it went silent.
+const silenceFactor = 3
+
+// WatchHeartbeats follows the heartbeats of one workload ("" or "*": all)
+// until ctx ends: fn gets each one, and silent is told once when a guard
+// that was beating sends none for three of its periods (the time between
+// its last two heartbeats; DefaultHeartbeat until it has sent two). It
+// is told again only after the guard beats again.
+func WatchHeartbeats(ctx context.Context, nc *nats.Conn, workload string, fn func(events.Event), silent func(workload string, last time.Time)) error {
+	subject := HeartbeatPrefix + ".*"
+	if workload != "" && workload != "*" {
+		subject = HeartbeatSubject(workload)
+	}
+	beats := make(chan *nats.Msg, 256)
+	sub, err := nc.ChanSubscribe(subject, beats)
+	if err != nil {
+		return fmt.Errorf("subscribing to %s: %w", subject, err)
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // the connection closes next
+	type guard struct {
+		last, prev time.Time
+		reported   bool
+	}
+	guards := map[string]*guard{}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-beats:
+			e, err := events.Decode(m.Data)
+			if err != nil || e.Kind != events.KindHeartbeat {
+				continue
+			}
+			g := guards[e.Workload]
+			if g == nil {
+				g = &guard{}
+				guards[e.Workload] = g
+			}
+			g.prev, g.last, g.reported = g.last, time.Now(), false
+			fn(e)
+		case now := <-tick.C:
+			for w, g := range guards {
+				period := DefaultHeartbeat
+				if !g.prev.IsZero() {
+					period = g.last.Sub(g.prev)
+				}
+				if !g.reported && now.Sub(g.last) > silenceFactor*period {
+					g.reported = true
+					silent(w, g.last)
+				}
+			}
+		}
+	}
+}
