@@ -272,6 +272,7 @@ func TestStorm(t *testing.T) {
 	}
 	evs := srv.StreamEvents(natsbus.StreamName)
 	natstest.CheckExactlyOnce(t, evs, events.KindSyscall, denied)
+	t.Logf("storm: %d events in the stream", len(evs))
 	if n := len(evs); n > 100 {
 		t.Errorf("%d events in the stream for one storm: the aggregation should fold it into a few per second", n)
 	}

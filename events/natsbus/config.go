@@ -44,7 +44,8 @@ type Conn struct {
 	// InboxPrefix replaces "_INBOX" in reply subjects, so that a guard's
 	// account needs subscribe rights on its own inbox only.
 	InboxPrefix string
-	// Log receives the connection's state changes.
+	// Log receives a publisher's diagnostics (the connection's state, its
+	// errors); Connect, a subscriber's, does not use it.
 	Log *zap.Logger
 }
 
@@ -83,26 +84,10 @@ func (c Conn) Validate() error {
 	return errors.Join(errs...)
 }
 
-// options returns the nats.go options of c, with extra appended.
+// options returns the nats.go options of c (name, authentication, TLS),
+// with extra appended: the connection's handlers are its user's.
 func (c Conn) options(extra ...nats.Option) ([]nats.Option, error) {
-	log := c.Log
-	if log == nil {
-		log = zap.NewNop()
-	}
-	opts := []nats.Option{
-		nats.Name(c.Name),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			if err != nil {
-				log.Warn("NATS disconnected", zap.Error(err))
-			}
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info("NATS reconnected", zap.String("server", nc.ConnectedUrlRedacted()))
-		}),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			log.Warn("NATS error", zap.Error(err))
-		}),
-	}
+	opts := []nats.Option{nats.Name(c.Name)}
 	if c.User != "" || c.Password != "" {
 		opts = append(opts, nats.UserInfo(c.User, c.Password))
 	}
