@@ -8,6 +8,7 @@ import (
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
+	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
 )
 
@@ -57,8 +58,9 @@ func restrictFiles(readOnly, hidden []string) error {
 	for path, rights := range grants {
 		rules = append(rules, landlock.PathAccess(rights, path).IgnoreIfMissing())
 	}
-	cfg := landlock.MustConfig(handled).BestEffort()
-	return cfg.RestrictPaths(rules...)
+	// The scopes keep the app from vigil, as for every app (confine_linux.go).
+	cfg := landlock.MustConfig(handled, landlock.ScopedSet(linux.LandlockScopes)).BestEffort()
+	return cfg.Restrict(rules...)
 }
 
 // grant adds rights to grants for every tree under dir that contains no

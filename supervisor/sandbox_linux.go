@@ -82,6 +82,9 @@ func sandbox() error {
 		if err := restrictFiles(spec.readOnly, spec.hidden); err != nil {
 			return fmt.Errorf("sandbox: Landlock: %w", err)
 		}
+	} else if err := linux.RestrictThread(LandlockABI()); err != nil {
+		// The app's own domain, which keeps it from vigil (confine_linux.go).
+		return fmt.Errorf("sandbox: Landlock: %w", err)
 	}
 	if err := linux.Drop(spec.cred); err != nil {
 		return fmt.Errorf("sandbox: dropping privileges: %w", err)

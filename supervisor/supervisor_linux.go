@@ -51,6 +51,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	}
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
+	hideSelf(log)
 	if err := watchFiles(&cfg); err != nil {
 		cfg.Sandbox.Abort()
 		return 0, fmt.Errorf("watching the calls that change files: %w", err)

@@ -52,16 +52,16 @@ func Wanted(args []string) bool {
 	return err == nil
 }
 
-// secretPrefix starts the variables that configure vigil's connection to
+// SecretPrefix starts the variables that configure vigil's connection to
 // the bus (credentials among them): the app never sees them.
-const secretPrefix = "VIGIL_NATS"
+const SecretPrefix = "VIGIL_NATS"
 
 // AppEnviron is vigil's environment without the VIGIL_NATS* variables.
 func AppEnviron() []string {
 	env := os.Environ()
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, secretPrefix) {
+		if !strings.HasPrefix(kv, SecretPrefix) {
 			out = append(out, kv)
 		}
 	}
