@@ -84,7 +84,16 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 		defer w.Close()
 		start := time.Now()
 		if cfg.Baseline == nil && cfg.BaselineFile != "" {
-			m, err := readBaseline(cfg.BaselineFile)
+			// Read beside: the app's first reads of sensitive files are
+			// reported meanwhile.
+			var m *filewatch.Manifest
+			var err error
+			read := make(chan struct{})
+			go func() {
+				defer close(read)
+				m, err = readBaseline(cfg.BaselineFile)
+			}()
+			w.Await(read)
 			if err != nil {
 				// A baseline damaged since the build is itself a finding.
 				degradedAs(events.SeverityHigh, cfg.BaselineFile, fmt.Errorf("the baseline cannot be read, its files are not watched: %w", err))

@@ -81,7 +81,24 @@ type Watcher struct {
 	// sensitivePaths are o.Sensitive with what they resolve to.
 	sensitivePaths   []string
 	sensitiveTrouble map[string]bool // reported once each
+	// pumpMu guards reading the kernel's queue, backlog and pumped. Opens
+	// of sensitive files are reported as soon as they are read, by
+	// whichever goroutine reads: the one that loads the baseline, watches
+	// the trees or rescans does so often (pump), and before each open of
+	// its own (opening), so that what the app opened before is the app's.
+	// The other events wait in backlog for handle.
+	pumpMu  sync.Mutex
+	backlog []linux.InotifyEvent
+	pumped  time.Time
 }
+
+// maxBacklog bounds the events kept while the trees are watched or
+// rescanned: past it, they are dropped as the kernel would drop them, and
+// a rescan finds what they said.
+const maxBacklog = 16384
+
+// pumpEvery is how often a long task reads the kernel's queue.
+const pumpEvery = 10 * time.Millisecond
 
 // watchMask is what a watched directory reports.
 const watchMask = linux.InModify | linux.InAttrib | linux.InCloseWrite | linux.InMovedFrom | linux.InMovedTo |
@@ -213,7 +230,7 @@ func (w *Watcher) Run(stop <-chan struct{}) error {
 		for _, at := range w.pending {
 			timeout = min(timeout, max(0, int(time.Until(at).Milliseconds())+1))
 		}
-		evs, err := w.in.Read(timeout)
+		evs, err := w.take(timeout)
 		if err != nil {
 			return err
 		}
@@ -226,7 +243,7 @@ func (w *Watcher) Run(stop <-chan struct{}) error {
 // the app has exited, what it did must be reported.
 func (w *Watcher) drain() {
 	for range 10 {
-		evs, err := w.in.Read(0)
+		evs, err := w.take(0)
 		if err != nil || len(evs) == 0 {
 			break
 		}
@@ -327,13 +344,94 @@ func (w *Watcher) sensitive(path string) bool {
 	return false
 }
 
-// opening notes that vigil is about to open path itself.
+// opening notes that vigil is about to open path itself. The opens
+// queued before are the app's: they are taken first. (An open by the app
+// in the microseconds between that and vigil's own may be merged with it
+// by the kernel, and not reported.)
 func (w *Watcher) opening(path string) {
-	if w.sensitive(path) {
-		w.ownMu.Lock()
-		w.own[path] = true
-		w.ownMu.Unlock()
+	if !w.sensitive(path) {
+		w.pump()
+		return
 	}
+	w.takeOpens(0) //nolint:errcheck // Run reports a failing queue
+	w.ownMu.Lock()
+	w.own[path] = true
+	w.ownMu.Unlock()
+}
+
+// Await reads the kernel's queue until ready is closed, reporting the
+// opens of sensitive files as they come (the others wait for Run): call it
+// while the baseline is being read, so that the app's first reads are
+// reported at once.
+func (w *Watcher) Await(ready <-chan struct{}) {
+	for {
+		select {
+		case <-ready:
+			return
+		default:
+		}
+		if err := w.takeOpens(int(pumpEvery / time.Millisecond)); err != nil {
+			<-ready
+			return
+		}
+	}
+}
+
+// pump reads the kernel's queue if it has not been read for pumpEvery.
+func (w *Watcher) pump() {
+	w.pumpMu.Lock()
+	due := time.Since(w.pumped) >= pumpEvery
+	w.pumpMu.Unlock()
+	if due {
+		w.takeOpens(0) //nolint:errcheck // Run reports a failing queue
+	}
+}
+
+// takeOpens reads what the kernel has queued (waiting up to timeoutMs for
+// something), reports the opens of sensitive files, and keeps the other
+// events for take.
+func (w *Watcher) takeOpens(timeoutMs int) error {
+	w.pumpMu.Lock()
+	defer w.pumpMu.Unlock()
+	evs, err := w.in.Read(timeoutMs)
+	w.pumped = time.Now()
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if ev.Mask&linux.InOpen != 0 {
+			if dir, ok := w.dirs[ev.Wd]; ok && ev.Mask&linux.InIgnored == 0 {
+				w.opened(filepath.Join(dir, ev.Name), ev.Mask)
+			}
+			if ev.Mask &^= linux.InOpen; ev.Mask&^linux.InIsDir == 0 {
+				continue
+			}
+		}
+		switch {
+		case len(w.backlog) < maxBacklog:
+			w.backlog = append(w.backlog, ev)
+		case w.backlog[len(w.backlog)-1].Mask != linux.InQOverflow:
+			w.backlog = append(w.backlog, linux.InotifyEvent{Wd: -1, Mask: linux.InQOverflow})
+		}
+	}
+	return nil
+}
+
+// take returns the events kept and those the kernel has queued (waiting
+// up to timeoutMs when none are kept), the opens among them reported.
+func (w *Watcher) take(timeoutMs int) ([]linux.InotifyEvent, error) {
+	w.pumpMu.Lock()
+	kept := len(w.backlog)
+	w.pumpMu.Unlock()
+	if kept > 0 {
+		timeoutMs = 0
+	}
+	err := w.takeOpens(timeoutMs)
+	w.pumpMu.Lock()
+	evs := w.backlog
+	w.backlog = nil
+	w.pumpMu.Unlock()
+	return evs, err
 }
 
 // checkDue checks the written files whose time has come.
@@ -353,6 +451,7 @@ func (w *Watcher) watchTree(dir string, fresh bool) {
 		if stopped(w.o.Stop) {
 			return filepath.SkipAll
 		}
+		w.pump()
 		if err != nil || w.skipped(path) {
 			if d != nil && d.IsDir() && path != dir {
 				return filepath.SkipDir

@@ -320,3 +320,65 @@ func TestWatcherSensitiveMoves(t *testing.T) {
 	close(stop)
 	must(<-done)
 }
+
+// TestWatcherSensitiveReadEarly: the app's reads of a sensitive file while
+// vigil still reads the baseline (Await) are reported then, and a read
+// queued before vigil's rescan hashes the same file is the app's, not
+// taken for vigil's own open (it was, and went unreported).
+func TestWatcherSensitiveReadEarly(t *testing.T) {
+	dir := tree(t)
+	config := filepath.Join(dir, "config")
+	entries, _, err := Scan(Options{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Roots: []string{dir}, Created: time.Now(), Entries: entries}
+	var mu sync.Mutex
+	var got []string
+	reports := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got)
+	}
+	w, err := NewWatcher(m, WatchOptions{
+		Rescan:    -1,
+		Sensitive: []string{config},
+		Trouble:   func(p string, err error) { t.Errorf("%s: %v", p, err) },
+	}, func(c Change, op string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, op+" "+string(c.Kind)+" "+strings.TrimPrefix(c.Path, dir))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		if _, err := os.ReadFile(config); err != nil {
+			t.Error(err)
+			return
+		}
+		for deadline := time.Now().Add(5 * time.Second); reports() == 0 && time.Now().Before(deadline); { // a hang guard
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	w.Await(read)
+	if n := reports(); n != 1 {
+		t.Fatalf("%d reports while the baseline was read, want the app's read: %q", n, got)
+	}
+	if _, err := os.ReadFile(config); err != nil {
+		t.Fatal(err)
+	}
+	w.WatchTrees()
+	w.Rescan() // hashes config: an open of vigil's own
+	stop := make(chan struct{})
+	close(stop)
+	if err := w.Run(stop); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"open opened /config", "open opened /config"}; !slices.Equal(got, want) {
+		t.Errorf("reports %q, want %q (the app's two reads, not vigil's)", got, want)
+	}
+}
