@@ -181,7 +181,9 @@ func TestRunBadBaseline(t *testing.T) {
 
 // TestWatchLimitReported: when the inotify watches run out (here a user
 // namespace allowed 3), the file watch says so, as a lifecycle event and
-// a warning, rather than watching less in silence.
+// a warning, rather than watching less in silence. The app lives until the
+// event is out (at most 30 s): the watch is set up beside the app, and an
+// app that ends first cuts it short.
 func TestWatchLimitReported(t *testing.T) {
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
@@ -195,23 +197,39 @@ func TestWatchLimitReported(t *testing.T) {
 	if code, _, stderr := runVigil(t, modes[1], nil, "baseline", "--out", base, dir); code != 0 {
 		t.Fatalf("baseline: exit %d: %s", code, stderr)
 	}
+	seen := filepath.Join(t.TempDir(), "seen")
+	app := `i=0; while [ ! -e "$0" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done`
 	cmd := exec.Command(unshare, "--user", "--map-root-user", "sh", "-c",
-		`echo 3 > /proc/sys/user/max_inotify_watches && exec "$0" run --log-level=warn --baseline "$1" --workload test -- true`,
-		vigilBin, base)
-	out, err := cmd.CombinedOutput()
+		`echo 3 > /proc/sys/user/max_inotify_watches && exec "$0" run --log-level=warn --baseline "$1" --workload test -- sh -c "$2" "$3"`,
+		vigilBin, base, app, seen)
+	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+		t.Fatal(err)
 	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
 	found := false
-	for _, ev := range syscallEvents(t, string(out)) {
-		var d events.LifecycleDetails
-		if ev.Kind == events.KindLifecycle && ev.DetailsAs(&d) == nil && d.What == "degraded" && d.Component == "filewatch" &&
-			strings.Contains(d.Error, "watch limit") {
-			found = true
+	for line := range lines(out) {
+		all.WriteString(line + "\n")
+		for _, ev := range syscallEvents(t, line) {
+			var d events.LifecycleDetails
+			if !found && ev.Kind == events.KindLifecycle && ev.DetailsAs(&d) == nil && d.What == "degraded" &&
+				d.Component == "filewatch" && strings.Contains(d.Error, "watch limit") {
+				found = true
+				if err := os.WriteFile(seen, nil, 0o644); err != nil {
+					t.Error(err)
+				}
+			}
 		}
 	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("%v\n%s", err, all.String())
+	}
 	if !found {
-		t.Errorf("no degraded filewatch event about the watch limit:\n%s", out)
+		t.Errorf("no degraded filewatch event about the watch limit:\n%s", all.String())
 	}
 }
 
