@@ -165,7 +165,7 @@ type allowedPrograms struct {
 var programsOnce = sync.OnceValues(makePrograms)
 
 func makePrograms() (*allowedPrograms, error) {
-	spec, err := seccomp.LoadProfile(dockerProfilePath)
+	spec, err := seccomp.LoadProfile(dockerProfilePath, seccomp.DockerCapabilities)
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func run(args []string) int {
 // compile resolves and compiles a profile as vigil run does before it
 // starts the app, and encodes the program it would load.
 func compile(profile string) error {
-	s, err := seccomp.Resolve(profile)
+	s, err := seccomp.Resolve(profile, seccomp.DockerCapabilities)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -93,13 +94,14 @@ func lifecycle(cfg *supervisor.Config, d events.LifecycleDetails, log *zap.Logge
 	}
 }
 
-// started is the details of the started event.
-func started(policy string) events.LifecycleDetails {
+// started is the details of the started event; seccompCaps are the
+// capabilities the seccomp profile was resolved for, nil without one.
+func started(policy string, seccompCaps []string) events.LifecycleDetails {
 	notify := "no"
 	if supervisor.SeccompNotifyAvailable() {
 		notify = "yes"
 	}
-	return events.LifecycleDetails{
+	d := events.LifecycleDetails{
 		What:         "started",
 		Version:      version,
 		PolicyDigest: fileDigest(policy),
@@ -108,6 +110,10 @@ func started(policy string) events.LifecycleDetails {
 			"landlock_abi":   strconv.Itoa(supervisor.LandlockABI()),
 		},
 	}
+	if seccompCaps != nil {
+		d.Features["seccomp_caps"] = strings.Join(seccompCaps, ",")
+	}
+	return d
 }
 
 // fileDigest is "sha256:<hex>" of a file's content, "" for no file.

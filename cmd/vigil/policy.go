@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -42,6 +43,9 @@ type guard struct {
 	// sensitive are the files whose reads are reported (and, with
 	// enforce, denied).
 	sensitive []string
+	// seccompCaps are the capabilities the profile's includes and
+	// excludes were resolved for; nil when no profile was loaded.
+	seccompCaps []string
 }
 
 // loadGuard reads the policy at policy (none when "") and the profile (a
@@ -68,7 +72,15 @@ func loadGuard(policy, profile string) (guard, error) {
 			}
 		}
 	}
-	spec, err := seccompSpec(p, profile)
+	load := func(prof string) (*specs.LinuxSeccomp, error) {
+		caps, err := seccompCaps(g.cred)
+		if err != nil {
+			return nil, err
+		}
+		g.seccompCaps = caps
+		return seccomp.Resolve(prof, caps)
+	}
+	spec, err := seccompSpec(p, profile, load)
 	if err != nil || spec == nil {
 		return g, err
 	}
@@ -98,6 +110,9 @@ func (g guard) describe() []string {
 		}
 		what = append(what, s)
 	}
+	if g.seccompCaps != nil {
+		what = append(what, fmt.Sprintf("profile resolved for capabilities %v (%s)", g.seccompCaps, capsSource(g.cred)))
+	}
 	c := g.cred
 	if c.SetUser {
 		what = append(what, fmt.Sprintf("runs as %d:%d", c.UID, c.GID))
@@ -121,13 +136,14 @@ func (g guard) describe() []string {
 	return what
 }
 
-// seccompSpec is the filter p (nil for none) and the profile ask for.
-func seccompSpec(p *rules.Policy, profile string) (*specs.LinuxSeccomp, error) {
+// seccompSpec is the filter p (nil for none) and the profile ask for, the
+// profile loaded by load.
+func seccompSpec(p *rules.Policy, profile string, load rules.ProfileLoader) (*specs.LinuxSeccomp, error) {
 	if p == nil {
 		if profile == "" {
 			return nil, nil
 		}
-		return seccomp.Resolve(profile)
+		return load(profile)
 	}
 	if profile != "" {
 		if profile != seccomp.DockerDefaultName {
@@ -141,7 +157,33 @@ func seccompSpec(p *rules.Policy, profile string) (*specs.LinuxSeccomp, error) {
 		}
 		p.Seccomp.Profile = profile
 	}
-	return p.SeccompSpec(seccomp.Resolve)
+	return p.SeccompSpec(load)
+}
+
+// seccompCaps are the capabilities a profile's includes and excludes by
+// caps are resolved for: the bounding set the app will have, as Docker
+// resolves its profile for a container's bounding set (under a non-root
+// --user too, whose effective set is empty). That is vigil's own, cut to
+// the policy's capabilities when it sets them: the sandbox drops every
+// other one from the app's bounding set, so a rule they would allow could
+// only let through a call the kernel then refuses, unreported.
+func seccompCaps(c supervisor.Credential) ([]string, error) {
+	bnd, err := linux.BoundingSet()
+	if err != nil {
+		return nil, fmt.Errorf("reading the capabilities to resolve the seccomp profile for: %w", err)
+	}
+	if c.SetCaps {
+		bnd = slices.DeleteFunc(bnd, func(cp int) bool { return !slices.Contains(c.Caps, cp) })
+	}
+	return linux.CapNames(bnd), nil
+}
+
+// capsSource says where seccompCaps took its set from, for vigil check.
+func capsSource(c supervisor.Credential) string {
+	if c.SetCaps {
+		return "vigil's bounding set and the policy's capabilities"
+	}
+	return "vigil's bounding set"
 }
 
 // credential is the privilege drop p asks for; Validate has checked it.

@@ -41,6 +41,7 @@ func writeFile(t *testing.T, name, content string) string {
 func TestCheck(t *testing.T) {
 	good, bad := writeFile(t, "good.yaml", denyMkdirPolicy), writeFile(t, "bad.yaml", badPolicy)
 	dropping := writeFile(t, "drop.yaml", denyMkdirPolicy+"user: \"1000:1000\"\ngroups: [10]\ncapabilities: [NET_BIND_SERVICE]\n")
+	ownCaps := "; profile resolved for capabilities [" + strings.Join(ownBoundingSet(t), " ") + "] (vigil's bounding set)"
 	files := writeFile(t, "files.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  protect: enforce\n  paths: [/app]\n  sensitive: [/etc/shadow]\n")
 	tests := []struct {
 		name       string
@@ -48,12 +49,14 @@ func TestCheck(t *testing.T) {
 		wantCode   int
 		wantOutput []string // each must appear in stdout+stderr
 	}{
-		{name: "policy", giveFile: good, wantOutput: []string{good + ": ok (seccomp filter for x86_64"}},
-		{name: "profile", giveFile: dockerProfile, wantOutput: []string{"ok (seccomp filter"}},
+		{name: "policy", giveFile: good, wantOutput: []string{good + ": ok (seccomp filter for x86_64", ownCaps}},
+		{name: "profile", giveFile: dockerProfile, wantOutput: []string{"ok (seccomp filter", ownCaps}},
 		{name: "every problem at once", giveFile: bad, wantCode: 1,
 			wantOutput: []string{bad + `:7:15: unknown action "deny"`, bad + `:10:14: unknown errno "EWHAT"`}},
 		{name: "files", giveFile: files, wantOutput: []string{": ok (no seccomp filter; read-only for the app [/app]; sensitive [/etc/shadow])"}},
-		{name: "privilege drop", giveFile: dropping, wantOutput: []string{"; runs as 1000:1000; groups [10]; capabilities [CAP_NET_BIND_SERVICE])"}},
+		{name: "privilege drop", giveFile: dropping, wantOutput: []string{
+			"; profile resolved for capabilities [CAP_NET_BIND_SERVICE] (vigil's bounding set and the policy's capabilities);",
+			"; runs as 1000:1000; groups [10]; capabilities [CAP_NET_BIND_SERVICE])"}},
 		{name: "missing", giveFile: good + ".missing", wantCode: 1, wantOutput: []string{"good.yaml.missing"}},
 	}
 	for _, tt := range tests {

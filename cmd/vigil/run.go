@@ -30,6 +30,9 @@ Exit status (as docker run):
 type runOptions struct {
 	policy, seccompProfile, baseline string
 	bus                              *busOptions
+	// seccompCaps, set by setupGuard, are the capabilities the seccomp
+	// profile was resolved for (nil: no profile), for the started event.
+	seccompCaps []string
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -81,7 +84,7 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 		}
 		bus := opts.bus.conn.URLs != ""
 		if bus {
-			lifecycle(cfg, started(policyPath(opts.policy)), log)
+			lifecycle(cfg, started(policyPath(opts.policy), opts.seccompCaps), log)
 		}
 		code, err := supervisor.Run(*cfg, sigs, log)
 		if err != nil {
@@ -104,6 +107,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		return err
 	}
 	cfg.Seccomp, cfg.SeccompRules, cfg.Credential = g.filter, g.ruleNames, g.cred
+	opts.seccompCaps = g.seccompCaps
 	baseline, err := loadBaseline(cfg, opts.baseline)
 	if err != nil {
 		return err

@@ -40,3 +40,13 @@ func CapName(n int) string {
 	}
 	return "capability " + strconv.Itoa(n)
 }
+
+// CapNames names capabilities (numbers) with the CAP_ prefix, in the
+// order given; never nil, so that an empty set and none are told apart.
+func CapNames(caps []int) []string {
+	names := make([]string, len(caps))
+	for i, n := range caps {
+		names[i] = CapName(n)
+	}
+	return names
+}

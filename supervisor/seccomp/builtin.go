@@ -16,15 +16,16 @@ const DockerDefaultName = "docker-default"
 //go:embed profiles/docker-default.json
 var dockerDefault []byte
 
-// Resolve loads the profile named by nameOrPath: DockerDefaultName, or a
-// path to a Docker/OCI JSON profile.
-func Resolve(nameOrPath string) (*specs.LinuxSeccomp, error) {
+// Resolve loads the profile named by nameOrPath, DockerDefaultName or a
+// path to a Docker/OCI JSON profile, resolved for the capabilities caps
+// (see ParseProfile).
+func Resolve(nameOrPath string, caps []string) (*specs.LinuxSeccomp, error) {
 	if nameOrPath == DockerDefaultName {
-		s, err := ParseProfile(DockerDefaultName, dockerDefault)
+		s, err := ParseProfile(DockerDefaultName, dockerDefault, caps)
 		if err != nil {
 			return nil, fmt.Errorf("bug: the built-in profile: %w", err)
 		}
 		return s, nil
 	}
-	return LoadProfile(nameOrPath)
+	return LoadProfile(nameOrPath, caps)
 }

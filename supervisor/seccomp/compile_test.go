@@ -303,7 +303,7 @@ func pick(rng *rand.Rand, values []uint64) uint64 {
 }
 
 func TestProgramRoundTrip(t *testing.T) {
-	spec, err := LoadProfile("profiles/docker-default.json")
+	spec, err := LoadProfile("profiles/docker-default.json", DockerCapabilities)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ var writeOpens = []specs.LinuxSyscall{
 }
 
 func TestWatch(t *testing.T) {
-	spec, err := LoadProfile("profiles/docker-default.json")
+	spec, err := LoadProfile("profiles/docker-default.json", DockerCapabilities)
 	if err != nil {
 		t.Fatal(err)
 	}

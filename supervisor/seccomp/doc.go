@@ -5,9 +5,11 @@
 //
 // LoadProfile reads a profile with moby/profiles' loader, which resolves
 // each rule's includes and excludes (caps, arches, minKernel) for the running
-// architecture and kernel and for DockerCapabilities, Docker's default
-// capability set, and yields a runtime-spec LinuxSeccomp. Malformed JSON is
-// reported with file:line:column.
+// architecture and kernel and for the capability set the caller gives (vigil
+// gives the bounding set the app will have, as Docker resolves for its
+// container's; DockerCapabilities is Docker's default one), and yields a
+// runtime-spec LinuxSeccomp. Malformed JSON is reported with
+// file:line:column.
 //
 // Compile translates the LinuxSeccomp for one architecture into an ordered
 // list of rules (syscall number, argument conditions, outcome) and derives

@@ -11,7 +11,7 @@ const dockerProfile = "profiles/docker-default.json"
 
 func loadDocker(t testing.TB) *Filter {
 	t.Helper()
-	s, err := LoadProfile(dockerProfile)
+	s, err := LoadProfile(dockerProfile, DockerCapabilities)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestLoadProfileErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "p.json")
 			writeFile(t, path, tt.giveJSON)
-			_, err := LoadProfile(path)
+			_, err := LoadProfile(path, DockerCapabilities)
 			if err == nil || !contains(err.Error(), tt.wantErr) {
 				t.Errorf("LoadProfile error = %v, want it to contain %q", err, tt.wantErr)
 			}

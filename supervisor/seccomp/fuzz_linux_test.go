@@ -22,7 +22,7 @@ func FuzzLoadProfile(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseProfile("fuzz.json", data)
+		s, err := ParseProfile("fuzz.json", data, DockerCapabilities)
 		if err != nil {
 			return
 		}

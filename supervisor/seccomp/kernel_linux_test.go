@@ -74,7 +74,7 @@ func kernelChild() int {
 
 // dockerProgram compiles testdata's Docker profile to kernel instructions.
 func dockerProgram() ([]unix.SockFilter, error) {
-	spec, err := LoadProfile("profiles/docker-default.json")
+	spec, err := LoadProfile("profiles/docker-default.json", DockerCapabilities)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func TestDockerProfileInTheKernel(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the syscall numbers of this test are amd64's")
 	}
-	spec, err := LoadProfile("profiles/docker-default.json")
+	spec, err := LoadProfile("profiles/docker-default.json", DockerCapabilities)
 	if err != nil {
 		t.Fatal(err)
 	}

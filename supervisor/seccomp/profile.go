@@ -10,33 +10,34 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// DockerCapabilities is Docker's default capability set. LoadProfile resolves
-// a profile's includes/excludes "caps" against it, so a profile loads as it
-// would for `docker run` without --cap-add or --privileged: for Docker's
-// profile that keeps the rule allowing clone only without namespace flags and
-// drops the CAP_SYS_ADMIN, CAP_SYS_PTRACE, … rules.
+// DockerCapabilities is Docker's default capability set, what a container
+// of `docker run` without --cap-add, --cap-drop or --privileged has.
+// Resolved for it, Docker's profile keeps the rule allowing clone only
+// without namespace flags and drops the CAP_SYS_ADMIN, CAP_SYS_PTRACE, …
+// rules.
 var DockerCapabilities = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
 	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
 	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 }
 
-// LoadProfile reads a Docker or OCI seccomp profile from path. See
-// ParseProfile.
-func LoadProfile(path string) (*specs.LinuxSeccomp, error) {
+// LoadProfile reads a Docker or OCI seccomp profile from path and resolves
+// it for caps. See ParseProfile.
+func LoadProfile(path string, caps []string) (*specs.LinuxSeccomp, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("loading seccomp profile: %w", err)
 	}
-	return ParseProfile(path, data)
+	return ParseProfile(path, data, caps)
 }
 
 // ParseProfile decodes a profile with moby/profiles' loader, which resolves
 // includes and excludes by the running architecture and kernel and by
-// DockerCapabilities. name only labels errors, which carry line:column for
-// malformed JSON.
-func ParseProfile(name string, data []byte) (*specs.LinuxSeccomp, error) {
-	s, err := parseProfile(data, DockerCapabilities)
+// caps, the names (CAP_SYS_ADMIN) of the capability bounding set the app
+// will have: Docker resolves a profile for its container's bounding set.
+// name only labels errors, which carry line:column for malformed JSON.
+func ParseProfile(name string, data []byte, caps []string) (*specs.LinuxSeccomp, error) {
+	s, err := parseProfile(data, caps)
 	if err != nil {
 		return nil, fmt.Errorf("loading seccomp profile %s%s: %w", name, position(data, err), err)
 	}
