@@ -1,10 +1,15 @@
 package main_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // TestLearn learns a workload, runs the same workload under the learned
@@ -41,5 +46,42 @@ func TestLearn(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLearnedProfileForDocker checks what Docker reads in a learned
+// profile: EPERM for what was not learned, only the architecture learned
+// on (the learning filter kills calls of any other ABI), and the calls runc
+// makes after loading it (examples/learn_test.go runs it under Docker).
+func TestLearnedProfileForDocker(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "learned")
+	code, _, stderr := runVigil(t, modes[0], nil, "learn", "--log-level=warn", "--out", prefix, "--", "true")
+	if code != 0 {
+		t.Fatalf("learn: exit %d, stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(prefix + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got specs.LinuxSeccomp
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%s: %v", prefix+".json", err)
+	}
+	native := map[string]specs.Arch{"amd64": specs.ArchX86_64, "arm64": specs.ArchAARCH64}[runtime.GOARCH]
+	if native == "" {
+		t.Skipf("no seccomp architecture name known for %s", runtime.GOARCH)
+	}
+	if got.DefaultAction != specs.ActErrno || got.DefaultErrnoRet == nil || *got.DefaultErrnoRet != 1 ||
+		!slices.Equal(got.Architectures, []specs.Arch{native}) || len(got.Syscalls) != 1 || got.Syscalls[0].Action != specs.ActAllow {
+		t.Fatalf("want one allow rule, default EPERM, architectures [%s]; got:\n%s", native, b)
+	}
+	names := got.Syscalls[0].Names
+	for _, want := range []string{"openat", "fstatfs", "getdents64", "capset", "prctl", "setgroups", "fchown", "faccessat2", "execve"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("%s does not allow %s, which runc calls after loading the profile", prefix+".json", want)
+		}
+	}
+	if !slices.IsSorted(names) || len(slices.Compact(slices.Clone(names))) != len(names) {
+		t.Errorf("names not sorted or repeated: %v", names)
 	}
 }
