@@ -323,7 +323,13 @@ func (o *Outbox) loadSegment(name string, first uint64, last bool, acked uint64)
 		n := binary.LittleEndian.Uint32(hdr[0:4])
 		sum := binary.LittleEndian.Uint32(hdr[4:8])
 		seq := binary.LittleEndian.Uint64(hdr[8:16])
-		if reason == "" && (n > MaxRecord || off+headerSize+int64(n) > info.Size()) {
+		switch {
+		case reason != "":
+		case n > MaxRecord:
+			// Append never writes one, and a torn write shortens a
+			// record, it does not lengthen it: damage, even at the end.
+			reason = fmt.Sprintf("a length of %d bytes, over the %d-byte limit", n, MaxRecord)
+		case off+headerSize+int64(n) > info.Size():
 			reason = "truncated record"
 		}
 		if reason == "" && seq != s.end {
