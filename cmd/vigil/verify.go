@@ -65,14 +65,9 @@ func setupVerify(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 // readManifest reads the baseline at path and checks its digest against
 // pin when pin is set.
 func readManifest(path, pin string) (*filewatch.Manifest, error) {
-	f, err := os.Open(path)
+	m, digest, err := filewatch.ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	m, digest, err := filewatch.Read(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if pin != "" && pin != digest {
 		return nil, fmt.Errorf("%s: digest %s, want %s: not the baseline you pinned", path, digest, pin)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/boundedfile"
 )
 
 // Format is the first line of every manifest: the format and its version.
@@ -154,37 +156,81 @@ func Peek(r io.Reader) error {
 	return nil
 }
 
-// maxManifest bounds a manifest's uncompressed size: about 3 million
-// entries.
-const maxManifest = 512 << 20
+// The limits of a manifest, which PID 1 reads in full: generous for real
+// images (a 1.5 GB /usr is 46,600 entries, the largest images we know
+// hold about 400,000 files), and bounding what a damaged or planted
+// baseline can make vigil read and keep in memory (about the uncompressed
+// size, plus 90 bytes an entry).
+const (
+	// maxManifest bounds a manifest's uncompressed size, and its
+	// compressed size as much (gzip only grows what it cannot compress).
+	maxManifest = 512 << 20
+	// maxEntries bounds the entries of a manifest.
+	maxEntries = 2 << 20
+	// maxLine bounds a manifest line, so an entry: a path is at most
+	// PATH_MAX (4096) bytes, four times that escaped, plus a symlink
+	// target as long.
+	maxLine = 40 << 10
+)
 
-// maxLine bounds a manifest line: a path is at most PATH_MAX (4096) bytes,
-// four times that escaped, plus a symlink target as long.
-const maxLine = 40 << 10
+// limits are the bounds Read applies; tests lower them.
+type limits struct {
+	compressed, uncompressed int64
+	entries                  int
+}
+
+var defaultLimits = limits{compressed: maxManifest + 1<<20, uncompressed: maxManifest, entries: maxEntries}
 
 // Read reads a manifest Write wrote and returns it with its digest. Any
 // damage (not gzip, a line out of place, an entry out of order, a wrong
-// count or digest, a missing end line) is an error wrapping ErrCorrupt
-// that names the line.
+// count or digest, a missing end line, more than the limits above) is an
+// error wrapping ErrCorrupt that names the line.
 func Read(r io.Reader) (*Manifest, string, error) {
-	zr, err := gzip.NewReader(r)
+	return read(r, defaultLimits)
+}
+
+// ReadFile reads the manifest at path, which must be a regular file (not a
+// FIFO, which would block vigil).
+func ReadFile(path string) (*Manifest, string, error) {
+	f, err := boundedfile.Open(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: not a gzip stream: %v", ErrCorrupt, err)
+		return nil, "", err
+	}
+	defer f.Close()
+	m, digest, err := Read(f)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return m, digest, nil
+}
+
+// PeekFile is Peek of the regular file at path.
+func PeekFile(path string) error {
+	f, err := boundedfile.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := Peek(f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func read(r io.Reader, lim limits) (*Manifest, string, error) {
+	src := &stream{lim: lim, compressed: &bounded{r: r, left: lim.compressed + 1, over: errCompressedSize}}
+	zr, err := gzip.NewReader(src.compressed)
+	if err != nil {
+		return nil, "", src.failed(fmt.Errorf("%w: not a gzip stream: %v", ErrCorrupt, err))
 	}
 	zr.Multistream(false)
-	// All of it first: a damaged or truncated stream is then reported as
-	// such, not as its last, partial line.
-	text, err := io.ReadAll(io.LimitReader(zr, maxManifest+1))
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, "", fmt.Errorf("%w: truncated (the compressed stream ends early)", ErrCorrupt)
-	case err != nil:
-		return nil, "", fmt.Errorf("%w: damaged: %v", ErrCorrupt, err)
-	case len(text) > maxManifest:
-		return nil, "", fmt.Errorf("%w: more than %d MB uncompressed", ErrCorrupt, maxManifest>>20)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	sc.Buffer(make([]byte, 64<<10), maxLine)
+	// The text is scanned as it is decompressed; a line found bad after
+	// the stream failed is reported as the stream's failure (a damaged or
+	// truncated stream, not its last, partial line).
+	src.text = &bounded{r: zr, left: lim.uncompressed + 1, over: errUncompressedSize}
+	sc := bufio.NewScanner(src.text)
+	// The buffer's size is a bound too: a larger one would raise maxLine.
+	sc.Buffer(make([]byte, maxLine), maxLine)
 	h := sha256.New()
 	m := &Manifest{}
 	line, digest, ended := 0, "", false
@@ -192,7 +238,7 @@ func Read(r io.Reader) (*Manifest, string, error) {
 		line++
 		text := sc.Text()
 		bad := func(format string, args ...any) error {
-			return fmt.Errorf("%w: line %d: %s", ErrCorrupt, line, fmt.Sprintf(format, args...))
+			return src.failed(fmt.Errorf("%w: line %d: %s", ErrCorrupt, line, fmt.Sprintf(format, args...)))
 		}
 		if ended {
 			return nil, "", bad("text after the end line")
@@ -221,6 +267,9 @@ func Read(r io.Reader) (*Manifest, string, error) {
 				return nil, "", bad("%v", err)
 			}
 		default:
+			if len(m.Entries) == lim.entries {
+				return nil, "", bad("more than %d entries", lim.entries)
+			}
 			e, err := parseEntry(f)
 			if err != nil {
 				return nil, "", bad("%v", err)
@@ -233,7 +282,10 @@ func Read(r io.Reader) (*Manifest, string, error) {
 		h.Write([]byte(text + "\n"))
 	}
 	if err := sc.Err(); err != nil {
-		return nil, "", fmt.Errorf("%w: after line %d: %v", ErrCorrupt, line, err)
+		return nil, "", src.failed(fmt.Errorf("%w: after line %d: %v", ErrCorrupt, line, err))
+	}
+	if err := src.failed(nil); err != nil {
+		return nil, "", err
 	}
 	if !ended {
 		return nil, "", fmt.Errorf("%w: truncated after line %d: no end line", ErrCorrupt, line)
@@ -242,6 +294,60 @@ func Read(r io.Reader) (*Manifest, string, error) {
 		return nil, "", fmt.Errorf("%w: no root line", ErrCorrupt)
 	}
 	return m, digest, nil
+}
+
+var (
+	errCompressedSize   = errors.New("compressed size over the limit")
+	errUncompressedSize = errors.New("uncompressed size over the limit")
+)
+
+// stream is what read reads: the compressed bytes and the text.
+type stream struct {
+	lim              limits
+	compressed, text *bounded
+}
+
+// failed is the failure of the stream when it failed, else err.
+func (s *stream) failed(err error) error {
+	switch {
+	case errors.Is(s.compressed.err, errCompressedSize):
+		// Checked first: gzip may have stopped before the reader's error.
+		return fmt.Errorf("%w: more than %s compressed", ErrCorrupt, boundedfile.Size(s.lim.compressed))
+	case s.text == nil || s.text.err == nil || s.text.err == io.EOF:
+		return err
+	case errors.Is(s.text.err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: truncated (the compressed stream ends early)", ErrCorrupt)
+	case errors.Is(s.text.err, errUncompressedSize):
+		return fmt.Errorf("%w: more than %s uncompressed", ErrCorrupt, boundedfile.Size(s.lim.uncompressed))
+	}
+	return fmt.Errorf("%w: damaged: %v", ErrCorrupt, s.text.err)
+}
+
+// bounded reads at most left-1 bytes from r: reading more is the error
+// over. It keeps the first error r returned.
+type bounded struct {
+	r    io.Reader
+	left int64
+	over error
+	err  error
+}
+
+func (b *bounded) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if (err == nil || err == io.EOF) && b.left == 0 {
+		err = b.over
+	}
+	if err != nil {
+		b.err = err
+	}
+	return n, err
 }
 
 func (m *Manifest) header(key, val string) error {
