@@ -54,6 +54,10 @@ type Config struct {
 	// Sensitive are files (or directories of files) whose every read by
 	// the app is reported; watched with or without a Baseline.
 	Sensitive []string
+	// Own are vigil's own files and directories (policy, profile,
+	// baseline, credentials, outbox): every change to them by another
+	// process is reported as a critical file event (rule files.vigil).
+	Own []filewatch.Own
 	// Rescan is the period of the full comparison with the baseline
 	// (filewatch.DefaultRescan when 0, never when negative).
 	Rescan time.Duration
@@ -90,5 +94,5 @@ func (c Config) Validate() error {
 
 // watchesFiles reports whether c asks for a file watch.
 func (c *Config) watchesFiles() bool {
-	return c.Baseline != nil || c.BaselineFile != "" || len(c.Sensitive) > 0
+	return c.Baseline != nil || c.BaselineFile != "" || len(c.Sensitive) > 0 || len(c.Own) > 0
 }

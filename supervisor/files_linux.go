@@ -18,6 +18,7 @@ const (
 	fileRule      = "files.baseline"
 	sensitiveRule = "files.sensitive"
 	protectRule   = "files.protect" // a change refused by Landlock
+	ownRule       = "files.vigil"   // a change to vigil's own files
 )
 
 // fileWatch runs the baseline watch beside the app.
@@ -54,8 +55,11 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 	degraded := func(path string, err error) { degradedAs(events.SeverityMedium, path, err) }
 	report := func(c filewatch.Change, op string) {
 		rule := fileRule
-		if c.Kind == filewatch.SensitiveOpened {
+		switch c.Kind {
+		case filewatch.SensitiveOpened:
 			rule = sensitiveRule
+		case filewatch.Tampered:
+			rule = ownRule
 		}
 		ev := events.New(events.KindFile, rule, fileSeverity(c), events.ActionAlert)
 		d := events.FileDetails{Path: c.Path, Op: op, Change: string(c.Kind), Expected: c.Expected, Actual: c.Actual, By: "unknown"}
@@ -72,7 +76,7 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 	// The sensitive files are watched before the app starts (it may read
 	// them first thing); the trees, which take longer, beside it.
 	w, err := filewatch.NewWatcher(base, filewatch.WatchOptions{
-		Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded, Sensitive: cfg.Sensitive, Stop: fw.stop,
+		Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded, Sensitive: cfg.Sensitive, Own: cfg.Own, Stop: fw.stop,
 	}, report)
 	if err != nil {
 		degraded("", err)
@@ -136,6 +140,8 @@ func fileSeverity(c filewatch.Change) events.Severity {
 	switch c.Kind {
 	case filewatch.Content, filewatch.TypeChanged, filewatch.Target, filewatch.SensitiveOpened:
 		return events.SeverityHigh
+	case filewatch.Tampered:
+		return events.SeverityCritical
 	}
 	if c.SetID {
 		return events.SeverityCritical

@@ -46,6 +46,9 @@ type guard struct {
 	// seccompCaps are the capabilities the profile's includes and
 	// excludes were resolved for; nil when no profile was loaded.
 	seccompCaps []string
+	// profileFile is the seccomp profile's file: "" for none, or the
+	// built-in one's name.
+	profileFile string
 }
 
 // loadGuard reads the policy at policy (none when "") and the profile (a
@@ -79,6 +82,10 @@ func loadGuard(policy, profile string) (guard, error) {
 		}
 		g.seccompCaps = caps
 		return seccomp.Resolve(prof, caps)
+	}
+	g.profileFile = profile
+	if profile == "" && p != nil {
+		g.profileFile = p.ProfilePath()
 	}
 	spec, err := seccompSpec(p, profile, load)
 	if err != nil || spec == nil {

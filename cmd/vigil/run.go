@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
@@ -132,7 +133,8 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		}
 	}
 	bus := opts.bus.conn.URLs != ""
-	if !bus && cfg.Seccomp == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 {
+	cfg.Own = ownFiles(opts, g, baseline)
+	if !bus && cfg.Seccomp == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 && len(cfg.Own) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {
@@ -153,6 +155,9 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 			return fmt.Errorf("NATS: %w", err)
 		}
 		next = b
+		if dir, err := filepath.Abs(b.OutboxDir()); err == nil {
+			cfg.Own = append(cfg.Own, filewatch.Own{Path: dir, Verify: b.VerifyOutbox})
+		}
 	}
 	sink, err := events.NewAggregator(next)
 	if err != nil {
@@ -172,6 +177,27 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		cfg.ReadOnly, cfg.Hidden = nil, nil
 	}
 	return nil
+}
+
+// ownFiles are the files vigil reads and the app must leave alone: the
+// policy, a seccomp profile file, the baseline, the bus's credentials and
+// certificates (the outbox, which vigil writes, is added with the bus).
+// Every change to them is reported (rule files.vigil).
+func ownFiles(opts *runOptions, g guard, baseline string) []filewatch.Own {
+	paths := []string{policyPath(opts.policy), g.profileFile, baseline}
+	if c := opts.bus.conn; c.URLs != "" {
+		paths = append(paths, c.Creds, c.NKeySeed, c.CA, c.Cert, c.Key)
+	}
+	var own []filewatch.Own
+	for _, p := range paths {
+		if p == "" || p == seccomp.DockerDefaultName {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil && !slices.ContainsFunc(own, func(o filewatch.Own) bool { return o.Path == abs }) {
+			own = append(own, filewatch.Own{Path: abs})
+		}
+	}
+	return own
 }
 
 // loadBaseline puts the baseline to watch (a path, "" for the default when

@@ -29,6 +29,10 @@ const (
 	// SensitiveOpened: a sensitive file was opened, to read it or write it
 	// (WatchOptions.Sensitive).
 	SensitiveOpened ChangeKind = "opened"
+	// Tampered: one of vigil's own files (its policy, profile, baseline,
+	// credentials, outbox) was changed by another process
+	// (WatchOptions.Own).
+	Tampered ChangeKind = "tampered"
 )
 
 // Change is one difference between the baseline and the file system.

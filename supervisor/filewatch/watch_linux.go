@@ -52,6 +52,9 @@ type WatchOptions struct {
 	// directly in it. The kernel merges identical events not yet read, so
 	// opens of one file in quick succession may be reported once.
 	Sensitive []string
+	// Own are vigil's own paths: every change to them by another process
+	// is reported as a Tampered change, watched from NewWatcher on.
+	Own []Own
 	// Stop, when closed, cuts short what takes long (WatchTrees, a
 	// rescan): the app is gone, what it did is in the kernel's queue.
 	Stop <-chan struct{}
@@ -90,6 +93,13 @@ type Watcher struct {
 	pumpMu  sync.Mutex
 	backlog []linux.InotifyEvent
 	pumped  time.Time
+	// ownFiles and ownDirs are vigil's own paths (own_linux.go); ownSaid
+	// what was last reported of each.
+	ownFiles map[string]*ownFile
+	ownDirs  map[string]func(name, op string, closedWrite bool) error
+	ownSaid  map[string]string
+	// ownPending are own files written and not closed: check at this time.
+	ownPending map[string]time.Time
 }
 
 // maxBacklog bounds the events kept while the trees are watched or
@@ -130,6 +140,7 @@ func NewWatcher(m *Manifest, o WatchOptions, report Report) (*Watcher, error) {
 	}
 	w.own = map[string]bool{}
 	w.watchSensitive()
+	w.watchOwn()
 	return w, nil
 }
 
@@ -230,6 +241,9 @@ func (w *Watcher) Run(stop <-chan struct{}) error {
 		for _, at := range w.pending {
 			timeout = min(timeout, max(0, int(time.Until(at).Milliseconds())+1))
 		}
+		for _, at := range w.ownPending {
+			timeout = min(timeout, max(0, int(time.Until(at).Milliseconds())+1))
+		}
 		evs, err := w.take(timeout)
 		if err != nil {
 			return err
@@ -280,8 +294,8 @@ func (w *Watcher) handle(evs []linux.InotifyEvent) {
 				continue
 			}
 		}
-		if w.skipped(path) {
-			continue
+		if w.ownEvent(ev, dir, path) || w.watched[dir] != ev.Wd || w.skipped(path) {
+			continue // only vigil's own, or not a watch of the trees
 		}
 		switch {
 		case ev.Mask&(linux.InDeleteSelf|linux.InMoveSelf) != 0:
@@ -436,6 +450,7 @@ func (w *Watcher) take(timeoutMs int) ([]linux.InotifyEvent, error) {
 
 // checkDue checks the written files whose time has come.
 func (w *Watcher) checkDue(now time.Time) {
+	w.checkOwnDue(now)
 	for path, at := range w.pending {
 		if !at.After(now) {
 			delete(w.pending, path)
@@ -575,6 +590,7 @@ func (w *Watcher) Rescan() {
 	for _, p := range problems {
 		w.o.Trouble(p.Path, p.Err)
 	}
+	w.checkOwnFiles()
 	seen := map[string]bool{}
 	for _, c := range Compare(w.m.Entries, got) {
 		if !seen[c.Path] {

@@ -1,6 +1,7 @@
 package filewatch
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -380,5 +381,72 @@ func TestWatcherSensitiveReadEarly(t *testing.T) {
 	}
 	if want := []string{"open opened /config", "open opened /config"}; !slices.Equal(got, want) {
 		t.Errorf("reports %q, want %q (the app's two reads, not vigil's)", got, want)
+	}
+}
+
+// TestWatcherOwn: a change to one of vigil's own files (here outside the
+// baseline's trees) is reported as tampered, once per state, and nothing
+// else in its directory is; in one of vigil's own directories, what Verify
+// refuses is reported and what it accepts (vigil's own writes) is not.
+func TestWatcherOwn(t *testing.T) {
+	dir := tree(t)
+	etc, box := t.TempDir(), t.TempDir()
+	policy := filepath.Join(etc, "policy.yaml")
+	if err := os.WriteFile(policy, []byte("apiVersion: vigil.dev/v1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := Scan(Options{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Roots: []string{dir}, Created: time.Now(), Entries: entries}
+	var mu sync.Mutex
+	var got []string
+	verify := func(name, op string, closedWrite bool) error {
+		if strings.HasPrefix(name, "forged") {
+			return fmt.Errorf("%s %s by another", name, op)
+		}
+		return nil
+	}
+	w, err := NewWatcher(m, WatchOptions{
+		Rescan:  -1,
+		Own:     []Own{{Path: policy}, {Path: box, Verify: verify}},
+		Trouble: func(p string, err error) { t.Errorf("%s: %v", p, err) },
+	}, func(c Change, op string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, string(c.Kind)+" "+c.Path+" "+c.Actual)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.WatchTrees()
+	stop, done := make(chan struct{}), make(chan error)
+	go func() { done <- w.Run(stop) }()
+	write := func(path, data string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(etc, "other"), "not vigil's")
+	write(filepath.Join(box, "seg-1.log"), "vigil's own")
+	write(filepath.Join(box, "forged.log"), "not vigil's")
+	write(policy, "apiVersion: vigil.dev/v1\nkind: Policy\n")
+	close(stop) // Run reports what the kernel has queued, then returns
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var kinds []string
+	for _, g := range got {
+		f := strings.Fields(g)
+		kinds = append(kinds, f[0]+" "+strings.TrimPrefix(strings.TrimPrefix(f[1], box), etc))
+	}
+	slices.Sort(kinds)
+	if want := []string{"tampered /forged.log", "tampered /policy.yaml"}; !slices.Equal(kinds, want) {
+		t.Errorf("reports\n%s\nwant %q", strings.Join(got, "\n"), want)
 	}
 }
