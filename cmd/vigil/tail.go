@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -140,12 +141,13 @@ func humanLine(e events.Event) string {
 }
 
 func joinKinds() string {
-	s := ""
-	for i, k := range events.Kinds {
-		if i > 0 {
-			s += ", "
+	var emitted, reserved []string
+	for _, k := range events.Kinds {
+		if events.Reserved(k) {
+			reserved = append(reserved, string(k))
+		} else {
+			emitted = append(emitted, string(k))
 		}
-		s += string(k)
 	}
-	return s
+	return strings.Join(emitted, ", ") + " (" + strings.Join(reserved, ", ") + ": reserved, nothing emits them yet)"
 }
