@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -109,6 +110,9 @@ func grantRoot(ruleset int) error {
 // start with prefix, and reports how many it blanked. The Go runtime keeps
 // its own copy: os.Getenv still sees them.
 func ScrubEnviron(prefix string) (int, error) {
+	if !slices.ContainsFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, prefix) }) {
+		return 0, nil // the common case, without reading /proc
+	}
 	env, err := os.ReadFile("/proc/self/environ")
 	if err != nil {
 		return 0, fmt.Errorf("reading /proc/self/environ: %w", err)
