@@ -35,3 +35,18 @@ func hideSelf(log *zap.Logger) {
 		log.Warn("vigil stays dumpable: an app with CAP_SYS_PTRACE and no Landlock could read it", zap.Error(err))
 	}
 }
+
+// AppIsolation says what keeps the app from vigil on this kernel, for the
+// started event: "landlock-scoped" (ptrace, /proc access, signals and
+// abstract sockets refused by Landlock, vigil not dumpable), "landlock"
+// (ptrace and /proc access), or "undumpable" (no Landlock: only vigil's
+// dumpable flag, which CAP_SYS_PTRACE passes).
+func AppIsolation() string {
+	switch abi := LandlockABI(); {
+	case abi >= 6:
+		return "landlock-scoped"
+	case abi >= 1:
+		return "landlock"
+	}
+	return "undumpable"
+}

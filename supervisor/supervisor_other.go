@@ -24,3 +24,6 @@ func LandlockABI() int { return 0 }
 
 // SeccompNotifyAvailable is false: vigil supervises only on Linux.
 func SeccompNotifyAvailable() bool { return false }
+
+// AppIsolation is "none": vigil supervises only on Linux.
+func AppIsolation() string { return "none" }
