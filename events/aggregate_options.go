@@ -7,14 +7,16 @@ import (
 
 // Defaults of an Aggregator.
 const (
-	DefaultWindow  = time.Second
-	DefaultMaxKeys = 10_000
+	DefaultWindow   = time.Second
+	DefaultMaxKeys  = 10_000
+	DefaultMaxBytes = 16 << 20
 )
 
 type aggConfig struct {
-	window  time.Duration
-	maxKeys int
-	onError func(error)
+	window   time.Duration
+	maxKeys  int
+	maxBytes int
+	onError  func(error)
 }
 
 // AggregatorOption configures NewAggregator.
@@ -33,6 +35,16 @@ func WithMaxKeys(n int) AggregatorOption {
 	return func(c *aggConfig) { c.maxKeys = n }
 }
 
+// WithMaxBytes caps the memory the events held in one window take, as
+// counted by their strings and details plus a fixed overhead each (default
+// DefaultMaxBytes, 16 MiB). With arguments in what makes events identical,
+// a storm of distinct arguments holds one event per distinct call: this
+// bounds it whatever their size. Past the cap, new distinct events pass
+// through unaggregated. It must be at least 1.
+func WithMaxBytes(n int) AggregatorOption {
+	return func(c *aggConfig) { c.maxBytes = n }
+}
+
 // WithErrorHandler sets a function called, from the aggregator's own
 // goroutine, with each error of emitting a summary at the end of a window
 // (default: none; Close still reports them).
@@ -41,7 +53,7 @@ func WithErrorHandler(f func(error)) AggregatorOption {
 }
 
 func newAggConfig(opts []AggregatorOption) (aggConfig, error) {
-	c := aggConfig{window: DefaultWindow, maxKeys: DefaultMaxKeys}
+	c := aggConfig{window: DefaultWindow, maxKeys: DefaultMaxKeys, maxBytes: DefaultMaxBytes}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -51,6 +63,9 @@ func newAggConfig(opts []AggregatorOption) (aggConfig, error) {
 	}
 	if c.maxKeys < 1 {
 		errs = append(errs, errors.New("max keys must be at least 1"))
+	}
+	if c.maxBytes < 1 {
+		errs = append(errs, errors.New("max bytes must be at least 1"))
 	}
 	return c, errors.Join(errs...)
 }

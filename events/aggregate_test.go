@@ -111,24 +111,6 @@ func TestAggregatorFolds(t *testing.T) {
 	}
 }
 
-func TestAggregatorSummaryIsLastFolded(t *testing.T) {
-	rec := &recorder{}
-	a := newTestAggregator(t, rec, WithWindow(longWindow))
-	first, second, last := syscallEvent(t, "ptrace", "/usr/bin/gdb"), syscallEvent(t, "ptrace", "/usr/bin/gdb"), syscallEvent(t, "ptrace", "/usr/bin/gdb")
-	for _, e := range []Event{first, second, last} {
-		if err := a.Emit(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got := rec.snapshot()
-	if len(got) != 2 || got[0].ID != first.ID || got[1].ID != last.ID {
-		t.Fatalf("got %v, want the first event then a summary with the last one's id", summarize(got))
-	}
-}
-
 func summarize(es []Event) []string {
 	var out []string
 	for _, e := range es {
@@ -275,7 +257,8 @@ func TestAggregatorOptions(t *testing.T) {
 		{name: "defaults"},
 		{name: "zero window", give: []AggregatorOption{WithWindow(0)}, wantErr: "window must be positive"},
 		{name: "zero keys", give: []AggregatorOption{WithMaxKeys(0)}, wantErr: "max keys"},
-		{name: "both", give: []AggregatorOption{WithWindow(-1), WithMaxKeys(-1)}, wantErr: "window must be positive\nmax keys"},
+		{name: "zero bytes", give: []AggregatorOption{WithMaxBytes(0)}, wantErr: "max bytes"},
+		{name: "all", give: []AggregatorOption{WithWindow(-1), WithMaxKeys(-1), WithMaxBytes(-1)}, wantErr: "window must be positive\nmax keys must be at least 1\nmax bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,7 +267,7 @@ func TestAggregatorOptions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if a.cfg.window != DefaultWindow || a.cfg.maxKeys != DefaultMaxKeys {
+				if a.cfg.window != DefaultWindow || a.cfg.maxKeys != DefaultMaxKeys || a.cfg.maxBytes != DefaultMaxBytes {
 					t.Errorf("config = %+v, want the defaults", a.cfg)
 				}
 				a.Close()

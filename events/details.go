@@ -25,8 +25,8 @@ type SyscallDetails struct {
 	Intended Action `json:"intended,omitempty"`
 }
 
-// FileDetails are the details of a file event. Aggregation keys file events
-// by Path.
+// FileDetails are the details of a file event. Aggregation folds file events
+// only when all their details are the same (see Aggregator).
 type FileDetails struct {
 	Path string `json:"path"`
 	// Op is what happened: "write", "create", "remove", "rename", "chmod",
@@ -61,9 +61,7 @@ type LifecycleDetails struct {
 	PolicyDigest string `json:"policy_digest,omitempty"`
 	// Features are the kernel features vigil found (started):
 	// "seccomp_notify" ("yes"/"no"), "landlock_abi" (a number, "0" for
-	// none); and, when a seccomp profile was loaded, "seccomp_caps": the
-	// capabilities its includes/excludes by caps were resolved for,
-	// comma-separated CAP_ names in number order, "" for none.
+	// none).
 	Features map[string]string `json:"features,omitempty"`
 	// ExitCode is the app's exit code in the convention of docker run
 	// (stopped).

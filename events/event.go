@@ -47,6 +47,11 @@ type Process struct {
 	Argv []string `json:"argv,omitempty"`
 	// Ancestry lists the process's ancestors, parent first.
 	Ancestry []Ancestor `json:"ancestry,omitempty"`
+	// PIDsDiffer is set on an Aggregator's summary whose folded events came
+	// from more than one process (same exe, argv, uid, gid and ancestors'
+	// exes, other pids): PID, PPID and the ancestors' pids are then the
+	// first folded event's.
+	PIDsDiffer bool `json:"pids_differ,omitempty"`
 }
 
 // Ancestor is one process in a Process's ancestry.

@@ -13,7 +13,11 @@ import (
 func (e Event) Summary() string {
 	var parts []string
 	if p := e.Process; p != nil {
-		parts = append(parts, fmt.Sprintf("pid %d %s", p.PID, p.Exe))
+		pid := fmt.Sprintf("pid %d", p.PID)
+		if p.PIDsDiffer {
+			pid += " and others" // folded from several processes
+		}
+		parts = append(parts, pid+" "+p.Exe)
 	}
 	parts = append(parts, e.detailSummary())
 	if e.Count > 1 && e.Kind != KindDropped {
