@@ -26,7 +26,12 @@ for _ in $(seq 100); do
 done
 echo "== vigil-hub listening on $url (store $store)"
 
-cmd=(bin/vigil run --nats "$url" --outbox "$store/outbox" --workload demo
+# vigil gets Docker's default capabilities, as in a plain docker run: it
+# resolves Docker's profile for them (with all of root's, the profile allows
+# the demo's unshare, as Docker's does for --cap-add SYS_ADMIN).
+docker_caps=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap
+docker_caps+=,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap
+cmd=(setpriv --bounding-set="$docker_caps" bin/vigil run --nats "$url" --outbox "$store/outbox" --workload demo
 	--seccomp-profile docker-default --log-format=console --grace=2s -- examples/demo/app.sh)
 echo "\$ $* ${cmd[*]}"
 code=0
