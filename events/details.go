@@ -61,7 +61,9 @@ type LifecycleDetails struct {
 	PolicyDigest string `json:"policy_digest,omitempty"`
 	// Features are the kernel features vigil found (started):
 	// "seccomp_notify" ("yes"/"no"), "landlock_abi" (a number, "0" for
-	// none).
+	// none); and, when a seccomp profile was loaded, "seccomp_caps": the
+	// capabilities its includes/excludes by caps were resolved for,
+	// comma-separated CAP_ names in number order, "" for none.
 	Features map[string]string `json:"features,omitempty"`
 	// ExitCode is the app's exit code in the convention of docker run
 	// (stopped).
