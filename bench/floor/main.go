@@ -10,10 +10,10 @@
 // through vigil's seccomp package), so that all their package
 // initializers run as they do in vigil; registers the three signals no
 // init can do without (SIGTERM, SIGINT, SIGCHLD); with --seccomp-profile,
-// resolves and compiles that profile as vigil does, but loads nothing (the
-// cost of a sandbox is left out); then fork-execs the app and waits for
-// it. Nothing else: no flags beyond that one, no logger, no policy lookup,
-// no forwarding, no events.
+// resolves (for the bounding set) and compiles that profile as vigil does,
+// but loads nothing (the cost of a sandbox is left out); then fork-execs
+// the app and waits for it. Nothing else: no flags beyond that one, no
+// logger, no policy lookup, no forwarding, no events.
 package main
 
 import (
@@ -27,6 +27,7 @@ import (
 	_ "github.com/shirou/gopsutil/v4/process"
 	_ "go.uber.org/zap"
 
+	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
@@ -69,10 +70,14 @@ func run(args []string) int {
 	return ws.ExitStatus()
 }
 
-// compile resolves and compiles a profile as vigil run does before it
-// starts the app, and encodes the program it would load.
+// compile resolves a profile for the bounding set and compiles it as vigil
+// run does before it starts the app, and encodes the program it would load.
 func compile(profile string) error {
-	s, err := seccomp.Resolve(profile, seccomp.DockerCapabilities)
+	bnd, err := linux.BoundingSet()
+	if err != nil {
+		return err
+	}
+	s, err := seccomp.Resolve(profile, linux.CapNames(bnd))
 	if err != nil {
 		return err
 	}
