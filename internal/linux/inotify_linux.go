@@ -34,10 +34,12 @@ const (
 // the host).
 var ErrWatchLimit = errors.New("inotify watch limit reached (fs.inotify.max_user_watches)")
 
-// Inotify is an inotify instance, read with a timeout.
+// Inotify is an inotify instance, read with a timeout that Wake cuts
+// short.
 type Inotify struct {
-	fd  int
-	buf []byte
+	fd   int
+	wake int // an eventfd, polled beside fd
+	buf  []byte
 }
 
 // InotifyEvent is one event: the watch it came from, what happened, and
@@ -54,7 +56,18 @@ func NewInotify() (*Inotify, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inotify_init1: %w", err)
 	}
-	return &Inotify{fd: fd, buf: make([]byte, 64<<10)}, nil
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	return &Inotify{fd: fd, wake: wake, buf: make([]byte, 64<<10)}, nil
+}
+
+// Wake ends a Read that is waiting, or the next one, at once.
+func (in *Inotify) Wake() {
+	one := [8]byte{1}
+	retry(func() error { _, e := unix.Write(in.wake, one[:]); return e }) //nolint:errcheck // only EAGAIN: already woken
 }
 
 // Add watches path for mask and returns the watch descriptor.
@@ -83,9 +96,13 @@ func (in *Inotify) Remove(wd int) error {
 // Read waits up to timeoutMs milliseconds (-1: forever) for events and
 // returns those ready; none when the time ran out.
 func (in *Inotify) Read(timeoutMs int) ([]InotifyEvent, error) {
-	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}}
+	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}, {Fd: int32(in.wake), Events: unix.POLLIN}}
 	if err := retry(func() error { _, e := unix.Poll(fds, timeoutMs); return e }); err != nil {
 		return nil, fmt.Errorf("poll: %w", err)
+	}
+	if fds[1].Revents&unix.POLLIN != 0 {
+		var b [8]byte
+		unix.Read(in.wake, b[:]) //nolint:errcheck // only EAGAIN: drained
 	}
 	if fds[0].Revents&unix.POLLIN == 0 {
 		return nil, nil
@@ -120,4 +137,7 @@ func (in *Inotify) Read(timeoutMs int) ([]InotifyEvent, error) {
 }
 
 // Close closes the instance and every watch with it.
-func (in *Inotify) Close() error { return unix.Close(in.fd) }
+func (in *Inotify) Close() error {
+	unix.Close(in.wake)
+	return unix.Close(in.fd)
+}

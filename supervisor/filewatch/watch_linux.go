@@ -378,6 +378,15 @@ func (w *Watcher) opening(path string) {
 // while the baseline is being read, so that the app's first reads are
 // reported at once.
 func (w *Watcher) Await(ready <-chan struct{}) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ready:
+			w.in.Wake() // the wait in takeOpens ends at once
+		case <-done:
+		}
+	}()
 	for {
 		select {
 		case <-ready:
