@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +79,70 @@ func shown(t *testing.T, e Event) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestAggregatorHashCollision puts events in one hash bucket, as a
+// collision would: only the comparison tells the sets apart, and each folds
+// on its own.
+func TestAggregatorHashCollision(t *testing.T) {
+	tests := []struct {
+		name      string
+		giveOther func(t *testing.T, e Event) Event // from a copy of the decoy
+		wantSame  bool
+	}{
+		{name: "other args", giveOther: func(t *testing.T, e Event) Event {
+			d := ptraceDetails()
+			d.Args[1] = 7
+			return withSyscall(t, e, d)
+		}},
+		{name: "other argv", giveOther: func(t *testing.T, e Event) Event { e.Process.Argv = []string{"gdb"}; return e }},
+		{name: "other exe", giveOther: func(t *testing.T, e Event) Event { e.Process.Exe = "/bin/sh"; return e }},
+		{name: "other uid", giveOther: func(t *testing.T, e Event) Event { e.Process.UID = 0; return e }},
+		{name: "other ancestor", giveOther: func(t *testing.T, e Event) Event { e.Process.Ancestry[0].Exe = "/bin/sh"; return e }},
+		{name: "other container", giveOther: func(t *testing.T, e Event) Event { e.Container.ID = "x"; return e }},
+		{name: "no process", giveOther: func(t *testing.T, e Event) Event { e.Process = nil; return e }},
+		{name: "other pid", giveOther: func(t *testing.T, e Event) Event { e.Process.PID = 7; return e }, wantSame: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			a := newTestAggregator(t, rec, WithWindow(longWindow))
+			x := decoy(t)
+			y := tt.giveOther(t, occurrence(x))
+			const h = 1 // both in one bucket
+			a.mu.Lock()
+			a.hold(h, x)
+			if a.find(h, y) == nil {
+				a.hold(h, y)
+			}
+			for range 3 {
+				for _, e := range []Event{occurrence(x), occurrence(y)} {
+					f := a.find(h, e)
+					if f == nil {
+						t.Fatalf("event %s is in no set", e.ID)
+					}
+					f.add(e)
+				}
+			}
+			fx, fy, keys := a.find(h, x), a.find(h, y), a.keys
+			a.mu.Unlock()
+			if same := fx == fy; same != tt.wantSame || keys != map[bool]int{true: 1, false: 2}[tt.wantSame] {
+				t.Fatalf("same set: %v with %d sets, want %v", same, keys, tt.wantSame)
+			}
+			if err := a.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var counts []int64
+			for _, e := range rec.snapshot() {
+				counts = append(counts, e.Count)
+			}
+			want := []int64{3, 3}
+			if tt.wantSame {
+				want = []int64{6}
+			}
+			if !slices.Equal(counts, want) {
+				t.Errorf("summaries with counts %v, want %v", counts, want)
+			}
+		})
+	}
 }
