@@ -34,9 +34,15 @@ func (p positions) has(key string) bool {
 type decoder struct {
 	file     string
 	problems []*Problem
+	// dropped counts the problems past maxProblems.
+	dropped int
 }
 
 func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
+	if len(d.problems) >= maxProblems {
+		d.dropped++
+		return
+	}
 	d.problems = append(d.problems, &Problem{
 		File:     d.file,
 		Position: Position{n.Line, n.Column},
@@ -109,15 +115,23 @@ func (d *decoder) str(dst *string) field {
 			d.fail(n, "want a string, not %s", describe(n))
 			return false
 		}
+		if len(n.Value) > maxString {
+			d.fail(n, "a string of %d bytes: want at most %d", len(n.Value), maxString)
+			return false
+		}
 		*dst = n.Value
 		return true
 	}
 }
 
-// list decodes a sequence, calling item for each element; key and the
-// index name the element in pos.
-func (d *decoder) list(n *yaml.Node, item func(i int, n *yaml.Node) bool) bool {
+// list decodes a sequence of at most limit items, calling item for each
+// element.
+func (d *decoder) list(n *yaml.Node, limit int, item func(i int, n *yaml.Node) bool) bool {
 	if !d.kind(n, yaml.SequenceNode, "a list") {
+		return false
+	}
+	if len(n.Content) > limit {
+		d.fail(n, "a list of %d items: want at most %d", len(n.Content), limit)
 		return false
 	}
 	ok := true
@@ -131,7 +145,7 @@ func (d *decoder) list(n *yaml.Node, item func(i int, n *yaml.Node) bool) bool {
 // "key.i" in pos.
 func (d *decoder) strs(dst *[]string, pos *positions, key string) field {
 	return func(n *yaml.Node) bool {
-		return d.list(n, func(i int, e *yaml.Node) bool {
+		return d.list(n, maxItems, func(i int, e *yaml.Node) bool {
 			var s string
 			if !d.str(&s)(e) {
 				return false

@@ -6,18 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigilsec/vigil/internal/boundedfile"
 )
 
-// Load reads and validates the policy file at path. See Parse.
+// Load reads and validates the policy file at path, a regular file of at
+// most MaxPolicyBytes. See Parse.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedfile.Read(path, MaxPolicyBytes)
 	if err != nil {
 		return nil, fmt.Errorf("loading policy: %w", err)
 	}
@@ -28,6 +30,9 @@ func Load(path string) (*Policy, error) {
 // relative profile paths (its directory); Load passes the file's path. The
 // error joins every Problem, in file order.
 func Parse(name string, data []byte) (*Policy, error) {
+	if len(data) > MaxPolicyBytes {
+		return nil, errors.Join(&Problem{File: name, Msg: fmt.Sprintf("%d bytes: a policy is at most %d (%s)", len(data), MaxPolicyBytes, boundedfile.Size(MaxPolicyBytes))})
+	}
 	d := &decoder{file: name}
 	root, err := document(data)
 	if err != nil {
@@ -35,7 +40,12 @@ func Parse(name string, data []byte) (*Policy, error) {
 	}
 	p := &Policy{file: name}
 	d.policy(root, p)
-	if err := errors.Join(sorted(d.problems, p.problems())...); err != nil {
+	problems := sorted(d.problems, p.problems())
+	if len(problems) > maxProblems || d.dropped > 0 {
+		more := len(problems) - maxProblems + d.dropped
+		problems = append(problems[:min(len(problems), maxProblems)], &Problem{File: name, Msg: fmt.Sprintf("%d more problems not shown", more)})
+	}
+	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -101,7 +111,7 @@ func (d *decoder) policy(n *yaml.Node, p *Policy) {
 
 func (d *decoder) groups(dst *[]uint32) field {
 	return func(n *yaml.Node) bool {
-		return d.list(n, func(_ int, e *yaml.Node) bool {
+		return d.list(n, maxItems, func(_ int, e *yaml.Node) bool {
 			g, ok := d.uint(e, 1<<32-2)
 			*dst = append(*dst, uint32(g))
 			return ok
@@ -139,7 +149,7 @@ func (d *decoder) seccomp(dst **SeccompSection) field {
 
 func (d *decoder) rules(dst *[]Rule) field {
 	return func(n *yaml.Node) bool {
-		return d.list(n, func(_ int, e *yaml.Node) bool {
+		return d.list(n, maxRules, func(_ int, e *yaml.Node) bool {
 			var r Rule
 			d.mapping(e, "name, names, action, errno or args", &r.pos, map[string]field{
 				"name":   d.str(&r.Name),
@@ -156,7 +166,7 @@ func (d *decoder) rules(dst *[]Rule) field {
 
 func (d *decoder) args(dst *[]ArgCondition) field {
 	return func(n *yaml.Node) bool {
-		return d.list(n, func(_ int, e *yaml.Node) bool {
+		return d.list(n, maxItems, func(_ int, e *yaml.Node) bool {
 			var a ArgCondition
 			d.mapping(e, "index, op, value or valueTwo", &a.pos, map[string]field{
 				"index":    d.index(&a.Index),
