@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/vigilsec/vigil/internal/boundedfile"
 )
 
 // DockerCapabilities is Docker's default capability set, what a container
@@ -21,10 +22,11 @@ var DockerCapabilities = []string{
 	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 }
 
-// LoadProfile reads a Docker or OCI seccomp profile from path and resolves
-// it for caps. See ParseProfile.
+// LoadProfile reads a Docker or OCI seccomp profile from path, a regular
+// file of at most MaxProfileBytes, and resolves it for caps. See
+// ParseProfile.
 func LoadProfile(path string, caps []string) (*specs.LinuxSeccomp, error) {
-	data, err := os.ReadFile(path)
+	data, err := boundedfile.Read(path, MaxProfileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("loading seccomp profile: %w", err)
 	}
