@@ -53,7 +53,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./rules
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadProfile$$' -fuzztime 30s ./supervisor/seccomp
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./events
+	$(GO) test -run '^$$' -fuzz '^FuzzAggregatorKey$$' -fuzztime 30s ./events
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 30s ./supervisor/filewatch
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 30s ./events/outbox
 
 clean:
 	rm -rf bin

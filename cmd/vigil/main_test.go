@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -24,6 +25,11 @@ var (
 func TestMain(m *testing.M) {
 	if role := os.Getenv("VIGILTEST_ROLE"); role != "" {
 		os.Exit(playRole(role, os.Args[1:]))
+	}
+	if slices.Contains(os.Args[1:], "-test.fuzzworker") {
+		// A fuzz worker runs FuzzParseFlags in process: building vigil
+		// in every worker held fuzzing back ~10 s.
+		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "vigil-test-")
 	if err != nil {

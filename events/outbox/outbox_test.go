@@ -261,7 +261,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add(seg[:len(seg)-3], []byte{})
 	f.Add([]byte{}, []byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, seg, cursor []byte) {
-		dir := t.TempDir()
+		dir := memDir(t)
 		os.WriteFile(filepath.Join(dir, "seg-0000000000000005.log"), seg, 0o600)
 		os.WriteFile(filepath.Join(dir, "cursor"), cursor, 0o600)
 		o, _, err := Open(dir, Options{})
@@ -282,6 +282,19 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("Read(%d) = %q, %v", seq, got, err)
 		}
 	})
+}
+
+// memDir is a new directory in memory (tmpfs) where the machine has one,
+// else on disk: Close's fsyncs on a disk held FuzzOpen to about 400 inputs
+// a second; what Open does with the bytes is the same.
+func memDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "outbox-fuzz-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // TestDeliveredOutboxStartsAfresh: once everything was acknowledged, the
