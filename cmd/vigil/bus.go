@@ -36,6 +36,7 @@ type busOptions struct {
 	conn      natsbus.Conn
 	outbox    string
 	heartbeat time.Duration
+	stream    natsbus.StreamLimits
 }
 
 func addBusFlags(fs *pflag.FlagSet) *busOptions {
@@ -43,6 +44,8 @@ func addBusFlags(fs *pflag.FlagSet) *busOptions {
 	addConnFlags(fs, &o.conn, "publish events to these NATS servers (comma-separated URLs), into the JetStream stream "+natsbus.StreamName+"; without it, events go to stderr")
 	fs.StringVar(&o.outbox, "outbox", natsbus.DefaultOutbox, "the directory where events wait for the bus's acknowledgement, across outages and restarts")
 	fs.DurationVar(&o.heartbeat, "heartbeat", natsbus.DefaultHeartbeat, "period of the heartbeats on vigil.heartbeat.<workload> (0: none)")
+	fs.Var(natsbus.AgeFlag{L: &o.stream}, "stream-max-age", "when vigil creates "+natsbus.StreamName+": it discards events older than this (30d, 720h; 0: no limit); an existing stream is used as it is")
+	fs.Var(natsbus.SizeFlag{L: &o.stream}, "stream-max-bytes", "when vigil creates "+natsbus.StreamName+": past this size it discards its oldest events (10GiB, 500MB, bytes; 0: no limit)")
 	return o
 }
 
@@ -78,6 +81,7 @@ func (o *busOptions) openBus(cfg *supervisor.Config, log *zap.Logger) (*natsbus.
 		Outbox:       o.outbox,
 		Heartbeat:    hb,
 		FlushTimeout: min(max(cfg.Grace/2, 500*time.Millisecond), natsbus.DefaultFlushTimeout),
+		Stream:       o.stream,
 	})
 }
 

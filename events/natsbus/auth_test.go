@@ -36,7 +36,7 @@ func leastPrivilege(t *testing.T) *natstest.Server {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := js.CreateStream(ctx, StreamConfig()); err != nil {
+	if _, err := js.CreateStream(ctx, StreamConfig(StreamLimits{})); err != nil {
 		t.Fatalf("the admin creating the stream: %v", err)
 	}
 	return srv

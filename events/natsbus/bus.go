@@ -62,6 +62,9 @@ type Config struct {
 	// MaxInflight bounds the events published and not yet acknowledged
 	// (DefaultMaxInflight when 0).
 	MaxInflight int
+	// Stream bounds the stream when the guard creates it; an existing
+	// stream is used as it is.
+	Stream StreamLimits
 }
 
 // Bus is an events.Sink that publishes to NATS. Its methods are safe for
@@ -102,7 +105,7 @@ type Bus struct {
 // refuses the credentials delays delivery, never the guard. Only a bad
 // configuration or an unusable outbox is an error.
 func Open(cfg Config) (*Bus, error) {
-	if err := cfg.Conn.Validate(); err != nil {
+	if err := errors.Join(cfg.Conn.Validate(), cfg.Stream.Validate()); err != nil {
 		return nil, err
 	}
 	if cfg.Outbox == "" {
@@ -355,6 +358,10 @@ func (b *Bus) setupStream(nc *nats.Conn) {
 	}
 }
 
+// errCodeStorageExceeded is nats-server's JSStorageResourcesExceededErr:
+// the stream's MaxBytes is more than its store or account may reserve.
+const errCodeStorageExceeded jetstream.ErrorCode = 10047
+
 // createStream creates the stream when the account may; with publish
 // rights only, a pre-created stream is used as it is.
 func (b *Bus) createStream(js jetstream.JetStream) {
@@ -368,16 +375,45 @@ func (b *Bus) createStream(js jetstream.JetStream) {
 		case <-ctx.Done():
 		}
 	}()
-	_, err := js.CreateStream(ctx, StreamConfig())
+	_, err := js.CreateStream(ctx, StreamConfig(b.cfg.Stream))
+	var apiErr *jetstream.APIError
 	switch {
 	case err == nil:
-		b.log.Debug("NATS stream ready", zap.String("stream", StreamName))
+		b.log.Debug("NATS stream ready", zap.String("stream", StreamName), zap.Stringer("limits", b.cfg.Stream))
 	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse):
-		b.log.Debug("NATS stream exists with another configuration; used as it is", zap.String("stream", StreamName))
+		b.existingStream(ctx, js)
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStorageExceeded:
+		b.log.Warn("the NATS server cannot hold a stream this large (its JetStream store or the account's is smaller); "+
+			"events wait in the outbox until the stream exists: lower --stream-max-bytes, or create the stream as an administrator",
+			zap.String("stream", StreamName), zap.Stringer("limits", b.cfg.Stream), zap.Error(err))
 	default:
 		b.log.Info("could not create the NATS stream; publishing to a pre-created one",
 			zap.String("stream", StreamName), zap.Error(err))
 	}
+}
+
+// existingStream says what the guard found: a stream made otherwise
+// (another guard's limits, an administrator's, an older vigil's) is used
+// as it is, but one without limits fills its server's disk.
+func (b *Bus) existingStream(ctx context.Context, js jetstream.JetStream) {
+	st, err := js.Stream(ctx, StreamName)
+	if err != nil {
+		b.log.Debug("NATS stream exists with another configuration; used as it is", zap.String("stream", StreamName))
+		return
+	}
+	cfg := st.CachedInfo().Config
+	have := StreamLimits{MaxAge: cfg.MaxAge, MaxBytes: cfg.MaxBytes}
+	if cfg.MaxAge <= 0 {
+		have.MaxAge = -1
+	}
+	if cfg.MaxAge <= 0 && cfg.MaxBytes <= 0 {
+		b.log.Warn("the NATS stream has no age or size limit: it grows until its server's disk or store is full, then refuses events; "+
+			"used as it is (vigil-hub bounds its stream when it starts; see docs/nats.md)",
+			zap.String("stream", StreamName))
+		return
+	}
+	b.log.Debug("NATS stream exists with another configuration; used as it is",
+		zap.String("stream", StreamName), zap.Stringer("limits", have))
 }
 
 // publishFrom publishes the outbox's pending events from sequence next on,

@@ -375,7 +375,7 @@ func TestRefusedEventDoesNotBlockTheOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := StreamConfig()
+	cfg := StreamConfig(StreamLimits{})
 	cfg.MaxMsgSize = 2048
 	if _, err := js.CreateStream(context.Background(), cfg); err != nil {
 		t.Fatal(err)

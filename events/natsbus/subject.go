@@ -36,16 +36,28 @@ const MaxEventBytes = 60 << 10
 // maxMsgSize is the stream's MaxMsgSize when vigil creates it.
 const maxMsgSize = 64 << 10
 
-// StreamConfig is the stream vigil creates when it may.
-func StreamConfig() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
+// StreamConfig is the stream vigil creates when it may, bounded by l.
+// Past its limits it discards its oldest events: a full stream never
+// refuses a guard's new ones. A max age shorter than DuplicateWindow
+// shortens the window to it (the server allows no longer).
+func StreamConfig(l StreamLimits) jetstream.StreamConfig {
+	l = l.resolved()
+	cfg := jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "vigil security events",
 		Subjects:    []string{EventsPrefix + ".>"},
 		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      max(l.MaxAge, 0),
+		MaxBytes:    l.MaxBytes,
 		Duplicates:  DuplicateWindow,
 		MaxMsgSize:  maxMsgSize,
 	}
+	if cfg.MaxAge > 0 && cfg.MaxAge < cfg.Duplicates {
+		cfg.Duplicates = cfg.MaxAge
+	}
+	return cfg
 }
 
 // Token makes s usable as one subject token: the characters NATS gives a
