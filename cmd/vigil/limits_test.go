@@ -49,6 +49,7 @@ func TestInputLimits(t *testing.T) {
 		{name: "run: profile one byte over", giveArgs: append([]string{"run", "--seccomp-profile", profileOver}, app...), wantCode: 125, wantErr: profileOver + ": larger than the 1 MiB limit"},
 		{name: "run: profile from /dev/zero", giveArgs: append([]string{"run", "--seccomp-profile", "/dev/zero"}, app...), wantCode: 125, wantErr: "/dev/zero: not a regular file"},
 		{name: "run: profile a FIFO", giveArgs: append([]string{"run", "--seccomp-profile", fifo}, app...), wantCode: 125, wantErr: fifo + ": not a regular file (a FIFO)"},
+		{name: "run: baseline a FIFO", giveArgs: append([]string{"run", "--baseline", fifo}, app...), wantCode: 125, wantErr: fifo + ": not a regular file (a FIFO)"},
 		{name: "verify: baseline from /dev/zero", giveArgs: []string{"verify", "--baseline", "/dev/zero"}, wantCode: 2, wantErr: "/dev/zero: not a regular file"},
 		{name: "verify: baseline a FIFO", giveArgs: []string{"verify", "--baseline", fifo}, wantCode: 2, wantErr: fifo + ": not a regular file (a FIFO)"},
 	}

@@ -234,15 +234,8 @@ func loadBaseline(cfg *supervisor.Config, path string) (string, error) {
 	return abs, nil
 }
 
-// peekManifest checks that path is there and starts as a baseline does.
+// peekManifest checks that path is there, a regular file (a FIFO would
+// block vigil's start), and starts as a baseline does.
 func peekManifest(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := filewatch.Peek(f); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return filewatch.PeekFile(path)
 }
