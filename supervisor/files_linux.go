@@ -3,7 +3,6 @@ package supervisor
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -157,13 +156,9 @@ func byOf(p *events.Process) string {
 	return fmt.Sprintf("pid %d", p.PID)
 }
 
-// readBaseline reads and checks the whole baseline at path.
+// readBaseline reads and checks the whole baseline at path, bounded
+// (a FIFO or device put in its place is refused, not waited on).
 func readBaseline(path string) (*filewatch.Manifest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m, _, err := filewatch.Read(f)
+	m, _, err := filewatch.ReadFile(path)
 	return m, err
 }

@@ -112,6 +112,7 @@ func started(policy string, seccompCaps []string) events.LifecycleDetails {
 		Features: map[string]string{
 			"seccomp_notify": notify,
 			"landlock_abi":   strconv.Itoa(supervisor.LandlockABI()),
+			"app_isolation":  supervisor.AppIsolation(),
 		},
 	}
 	if seccompCaps != nil {

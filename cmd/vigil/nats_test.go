@@ -47,7 +47,7 @@ func lifecycleWhats(t *testing.T, evs []events.Event) []string {
 		if d.ExitCode != nil {
 			w += " " + string(rune('0'+*d.ExitCode))
 		}
-		if d.What == "started" && (d.Version == "" || d.Features["seccomp_notify"] != "yes" || d.Features["landlock_abi"] == "") {
+		if d.What == "started" && (d.Version == "" || d.Features["seccomp_notify"] != "yes" || d.Features["landlock_abi"] == "" || d.Features["app_isolation"] == "") {
 			t.Errorf("started event %+v: want the version and the kernel features", d)
 		}
 		whats = append(whats, w)
