@@ -3,29 +3,14 @@
 package examples_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// buildGuardProbe builds examples/testdata/guardprobe, static, for the
-// engine's platform: as the app, it tries what an attacker would do to
-// vigil.
-func buildGuardProbe(t *testing.T) string {
-	t.Helper()
-	p := requireDocker(t)
-	out := filepath.Join(t.TempDir(), "guardprobe")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./examples/testdata/guardprobe")
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.os, "GOARCH="+p.arch)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building examples/testdata/guardprobe: %v\n%s", err, b)
-	}
-	return out
-}
+// buildGuardProbe builds examples/testdata/guardprobe: as the app, it
+// tries what an attacker would do to vigil.
+func buildGuardProbe(t *testing.T) string { return buildTestdata(t, "guardprobe") }
 
 var probeLine = regexp.MustCompile(`(?m)^(\w+) (denied|ALLOWED): (.*)$`)
 

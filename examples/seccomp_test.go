@@ -62,15 +62,19 @@ func writeProfile(t *testing.T, body string) string {
 }
 
 // buildProbe builds examples/testdata/iouring, static, for the engine's platform.
-func buildProbe(t *testing.T) string {
+func buildProbe(t *testing.T) string { return buildTestdata(t, "iouring") }
+
+// buildTestdata builds the program examples/testdata/NAME, static, for the
+// engine's platform.
+func buildTestdata(t *testing.T, name string) string {
 	t.Helper()
 	p := requireDocker(t)
-	out := filepath.Join(t.TempDir(), "iouring")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./examples/testdata/iouring")
+	out := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./examples/testdata/"+name)
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.os, "GOARCH="+p.arch)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building examples/testdata/iouring: %v\n%s", err, b)
+		t.Fatalf("building examples/testdata/%s: %v\n%s", name, err, b)
 	}
 	return out
 }
