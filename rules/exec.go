@@ -1,0 +1,67 @@
+package rules
+
+// Drift says what vigil does when the app executes a file that is not in
+// the build-time baseline, or whose content changed since.
+type Drift string
+
+// The drift modes.
+const (
+	// DriftOff does not judge executions against the baseline.
+	DriftOff Drift = "off"
+	// DriftAlert reports them (the default when a baseline exists).
+	DriftAlert Drift = "alert"
+	// DriftDeny also refuses them, with Landlock: the execute right is
+	// granted only on the baseline's executable files.
+	DriftDeny Drift = "deny"
+)
+
+// Verdict is what vigil does with an execution a rule (or the default)
+// matches.
+type Verdict string
+
+// The verdicts.
+const (
+	VerdictAllow Verdict = "allow" // run, not reported
+	VerdictAlert Verdict = "alert" // run and reported
+	VerdictDeny  Verdict = "deny"  // refused (EACCES) and reported
+)
+
+// ExecSection judges every execve and execveat of the app and its
+// descendants.
+type ExecSection struct {
+	// Drift is "" when not set: DriftAlert with a baseline, else DriftOff
+	// (see EffectiveDrift).
+	Drift Drift
+	// Default is what an execution no rule matches gets; "" is
+	// VerdictAllow.
+	Default Verdict
+	// Deny rules are tried first, then Allow rules; the first match wins.
+	Deny, Allow []ExecRule
+
+	pos positions
+}
+
+// ExecRule matches an execution. Every condition that is set must hold;
+// within one condition, any of its patterns may match. A rule with no
+// condition is invalid.
+type ExecRule struct {
+	// Name names the rule in events; "" means exec.deny.<index> or
+	// exec.allow.<index>.
+	Name string
+	// Path are globs on the resolved path of the file executed (symlinks
+	// resolved): "*" within one path segment, "**" across segments.
+	Path []string
+	// Program are globs on the program's name: the base name of argv[0]
+	// or of the resolved path (either), so that a multi-call binary such as
+	// busybox is judged by the applet it runs.
+	Program []string
+	// Args are globs that must each match at least one argument after
+	// argv[0].
+	Args []string
+	// Parent are globs on the parent's program name or executable path.
+	Parent []string
+	// UID are the uids (or "first-last" ranges) the caller may have.
+	UID []string
+
+	pos positions
+}
