@@ -10,8 +10,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
-	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
 // Writes are attributed by watching, through the seccomp filter, the calls
@@ -167,22 +167,21 @@ func underAny(path string, paths []string) bool {
 	return false
 }
 
-// watchFiles makes cfg's filter report the calls that change files, so
-// that file events name the process. Only where the app goes through the
-// sandbox anyway (a filter, Landlock, a privilege drop): a filter just for
-// this would cost every start a second start of vigil.
-func watchFiles(cfg *Config) error {
+// fileCalls is the files concern of the notify loop: the calls that say
+// who changes files.
+type fileCalls struct{}
+
+func (fileCalls) calls() []specs.LinuxSyscall { return watchedCalls }
+
+func (fileCalls) handle(n *notifier, req *linux.SeccompNotif, name string) { n.attribute(req, name) }
+
+// attributesFiles reports whether cfg's filter should report the calls
+// that change files, so that file events name the process. Only where the
+// app goes through the sandbox anyway (a filter, Landlock, a privilege
+// drop, the exec watch): a filter just for this would cost every start a
+// second start of vigil.
+func attributesFiles(cfg *Config) bool {
 	watching := cfg.watchesFiles() || len(cfg.ReadOnly) > 0
-	sandboxed := cfg.Seccomp != nil || len(cfg.ReadOnly)+len(cfg.Hidden) > 0 || !cfg.Credential.IsZero()
-	if !watching || !sandboxed {
-		return nil
-	}
-	if cfg.Seccomp == nil {
-		f, err := seccomp.Compile(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, "")
-		if err != nil {
-			return err
-		}
-		cfg.Seccomp = f
-	}
-	return cfg.Seccomp.Watch(watchedCalls)
+	sandboxed := cfg.Seccomp != nil || len(cfg.ReadOnly)+len(cfg.Hidden) > 0 || !cfg.Credential.IsZero() || cfg.Exec != nil
+	return watching && sandboxed
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
 	"github.com/vigilsec/vigil/supervisor/prestart"
+	"github.com/vigilsec/vigil/supervisor/procwatch"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 )
 
@@ -69,6 +70,13 @@ type Config struct {
 	// the app starts through it even when it has nothing to apply. Run
 	// takes it over; if Run is not called, Abort it.
 	Sandbox *prestart.Sandbox
+	// Exec, when set, judges every execve and execveat of the app's
+	// processes (the filter reports them) and reports what its rules and
+	// the baseline say (package procwatch).
+	Exec *procwatch.ExecConfig
+	// ExecOnly, when set, are the only files the app may execute, enforced
+	// with Landlock (drift: deny): the baseline's executables.
+	ExecOnly []string
 	// Workload and Hostname identify the container in events.
 	Workload, Hostname string
 }
@@ -86,7 +94,7 @@ func (c Config) Validate() error {
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
 	}
-	if (c.Seccomp != nil || c.watchesFiles() || len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
+	if (c.Seccomp != nil || c.Exec != nil || c.watchesFiles() || len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
 		return fmt.Errorf("a seccomp filter or a baseline needs an event sink and a workload name")
 	}
 	return nil

@@ -26,8 +26,13 @@ type fileWatch struct {
 }
 
 // startFileWatch starts watching cfg.Baseline's files and cfg.Sensitive,
-// reporting to cfg.Events; nil with neither. Call it before the app starts.
-func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
+// reporting to cfg.Events; nil with neither. It gives loaded the baseline
+// once it has it, nil when there is none or it cannot be read. Call it
+// before the app starts.
+func startFileWatch(cfg *Config, who *writers, loaded func(*filewatch.Manifest), log *zap.Logger) *fileWatch {
+	if cfg.Baseline != nil || cfg.BaselineFile == "" {
+		loaded(cfg.Baseline)
+	}
 	if !cfg.watchesFiles() {
 		return nil
 	}
@@ -78,6 +83,7 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 		Skip: cfg.BaselineSkip, Rescan: cfg.Rescan, Trouble: degraded, Sensitive: cfg.Sensitive, Own: cfg.Own, Stop: fw.stop,
 	}, report)
 	if err != nil {
+		loaded(nil)
 		degraded("", err)
 		close(fw.done)
 		return fw
@@ -97,6 +103,7 @@ func startFileWatch(cfg *Config, who *writers, log *zap.Logger) *fileWatch {
 				m, err = readBaseline(cfg.BaselineFile)
 			}()
 			w.Await(read)
+			loaded(m)
 			if err != nil {
 				// A baseline damaged since the build is itself a finding.
 				degradedAs(events.SeverityHigh, cfg.BaselineFile, fmt.Errorf("the baseline cannot be read, its files are not watched: %w", err))

@@ -34,25 +34,33 @@ func LandlockABI() int {
 }
 
 // restrictFiles makes readOnly read-only, and hidden unreadable and
-// read-only, for this process and what it executes, leaving everything
-// else as it was. Landlock only allows: the rights are granted on every
+// read-only, for this process and what it executes, and when exec is not
+// nil lets it execute only the files exec lists (by inode: a file put in
+// one's place cannot be executed), leaving everything else as it was. Landlock only allows: the rights are granted on every
 // tree that contains none of those paths, down to their siblings; what
 // lies directly in one of their ancestor directories can be read and
 // written but not made or removed. Symlinks are not followed (a rule on
 // one would grant its target). On a kernel without Landlock it does
 // nothing; the caller reports that.
-func restrictFiles(readOnly, hidden []string) error {
+func restrictFiles(readOnly, hidden, exec []string) error {
 	// A path named through a symlink (/var/run -> /run) is reached by its
 	// real one, which grant would otherwise cover whole.
 	readOnly, hidden = withRealPaths(readOnly), withRealPaths(hidden)
-	handled := landlock.AccessFSSet(writeDirRights)
+	var handled landlock.AccessFSSet
+	grants := map[string]landlock.AccessFSSet{}
+	if len(readOnly)+len(hidden) > 0 {
+		handled |= writeDirRights
+		grant(grants, "/", append(slices.Clone(readOnly), hidden...), writeDirRights)
+	}
 	if len(hidden) > 0 {
 		handled |= readRights
-	}
-	grants := map[string]landlock.AccessFSSet{}
-	grant(grants, "/", append(slices.Clone(readOnly), hidden...), writeDirRights)
-	if len(hidden) > 0 {
 		grant(grants, "/", hidden, readRights)
+	}
+	if exec != nil {
+		handled |= ll.AccessFSExecute
+		for _, p := range exec {
+			grants[p] |= ll.AccessFSExecute
+		}
 	}
 	var rules []landlock.Rule
 	for path, rights := range grants {

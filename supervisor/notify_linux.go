@@ -37,14 +37,16 @@ type notifier struct {
 	// protected are the paths Landlock makes read-only for the app, with
 	// their real spellings; made at first use.
 	protected []string
+	// concerns answer the calls they asked the filter for, by name.
+	concerns map[string]concern
 	// sandbox is PID 1's end of the socket to the sandbox until it hangs
 	// up, which it does when the sandbox execs the app (the sandbox's end
 	// is close-on-exec); -1 after.
 	sandbox int
 }
 
-func startNotifier(listener, sandbox int, cfg *Config, w *writers, log *zap.Logger) *notifier {
-	n := &notifier{listener: listener, sandbox: sandbox, filter: cfg.Seccomp, cfg: cfg, writers: w, log: log, done: make(chan struct{})}
+func startNotifier(listener, sandbox int, cfg *Config, w *writers, concerns map[string]concern, log *zap.Logger) *notifier {
+	n := &notifier{listener: listener, sandbox: sandbox, filter: cfg.Seccomp, cfg: cfg, writers: w, concerns: concerns, log: log, done: make(chan struct{})}
 	if err := linux.SetSyncWakeUp(listener); err != nil {
 		log.Debug("seccomp notifications without SYNC_WAKE_UP (kernel before 6.6)", zap.Error(err))
 	}
@@ -113,8 +115,10 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 	out := n.filter.Decide(seccomp.Data(req.Data))
 	name := n.filter.SyscallName(req.Data.Nr)
 	if out.Action == seccomp.ActionAllow && n.filter.Watched(seccomp.Data(req.Data)) {
-		n.attribute(req, name)
-		return
+		if c := n.concerns[name]; c != nil {
+			c.handle(n, req, name)
+			return
+		}
 	}
 	if n.cfg.Learn != nil && (out.Action == seccomp.ActionLog || out.Action == seccomp.ActionAllow) {
 		n.cfg.Learn(name)

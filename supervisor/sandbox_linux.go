@@ -78,8 +78,8 @@ func sandbox() error {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	// Before the drop: vigil's view of the directories is then complete.
-	if len(spec.readOnly)+len(spec.hidden) > 0 {
-		if err := restrictFiles(spec.readOnly, spec.hidden); err != nil {
+	if len(spec.readOnly)+len(spec.hidden) > 0 || spec.execOnly {
+		if err := restrictFiles(spec.readOnly, spec.hidden, execOnly(spec)); err != nil {
 			return fmt.Errorf("sandbox: Landlock: %w", err)
 		}
 	} else if err := linux.RestrictThread(LandlockABI()); err != nil {
@@ -96,6 +96,17 @@ func sandbox() error {
 		}
 	}
 	return execError(path, syscall.Exec(path, spec.args, os.Environ()))
+}
+
+// execOnly is the files the spec allows to execute, nil for any.
+func execOnly(spec sandboxSpec) []string {
+	if !spec.execOnly {
+		return nil
+	}
+	if spec.exec == nil {
+		return []string{} // none
+	}
+	return spec.exec
 }
 
 // readProgram reads the seccomp program PID 1 sends over the socket.
@@ -216,7 +227,8 @@ func spawnSandboxed(cfg *Config) (pid, listener, conn int, err error) {
 		return 0, -1, -1, err // said here, in one line, rather than by the sandbox
 	}
 	pid, conn = sb.Take()
-	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, readOnly: cfg.ReadOnly, hidden: cfg.Hidden, args: cfg.Args}
+	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, readOnly: cfg.ReadOnly, hidden: cfg.Hidden,
+		execOnly: cfg.ExecOnly != nil, exec: cfg.ExecOnly, args: cfg.Args}
 	if err = linux.SendBlob(conn, []byte(strings.Join(spec.argv()[2:], "\x00"))); err != nil {
 		err = fmt.Errorf("sending the app to the sandbox: %w", err)
 	} else if prog == nil {

@@ -11,15 +11,18 @@ import (
 // sandboxSpec is what PID 1 tells the sandbox on its command line:
 //
 //	vigil __sandbox [--seccomp] [--user UID:GID] [--groups G,...] [--caps N,...]
-//	    [--ro PATH]... [--hide PATH]... -- APP [ARG...]
+//	    [--ro PATH]... [--hide PATH]... [--exec-only [--exec PATH]...] -- APP [ARG...]
 //
 // --seccomp: read the program from fd 3; --groups and --caps may be empty
-// (no groups, no capabilities); capabilities are numbers; --ro and --hide
-// are the Landlock restrictions (read-only, unreadable).
+// (no groups, no capabilities); capabilities are numbers; --ro, --hide
+// and --exec-only are the Landlock restrictions (read-only, unreadable,
+// only the --exec files may be executed).
 type sandboxSpec struct {
 	seccomp          bool
 	cred             linux.Credential
 	readOnly, hidden []string
+	execOnly         bool
+	exec             []string
 	args             []string
 }
 
@@ -44,6 +47,12 @@ func (s sandboxSpec) argv() []string {
 	for _, p := range s.hidden {
 		argv = append(argv, "--hide", p)
 	}
+	if s.execOnly {
+		argv = append(argv, "--exec-only")
+	}
+	for _, p := range s.exec {
+		argv = append(argv, "--exec", p)
+	}
 	return append(append(argv, "--"), s.args...)
 }
 
@@ -51,8 +60,12 @@ func parseSandboxArgs(args []string) (sandboxSpec, error) {
 	var s sandboxSpec
 	for len(args) > 0 && args[0] != "--" {
 		flag := args[0]
-		if flag == "--seccomp" {
+		switch flag {
+		case "--seccomp":
 			s.seccomp, args = true, args[1:]
+			continue
+		case "--exec-only":
+			s.execOnly, args = true, args[1:]
 			continue
 		}
 		if len(args) < 2 {
@@ -78,6 +91,8 @@ func parseSandboxArgs(args []string) (sandboxSpec, error) {
 			s.readOnly = append(s.readOnly, val)
 		case "--hide":
 			s.hidden = append(s.hidden, val)
+		case "--exec":
+			s.exec = append(s.exec, val)
 		default:
 			err = fmt.Errorf("unknown flag")
 		}

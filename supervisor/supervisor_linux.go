@@ -52,13 +52,23 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	// Not before every signal that would end vigil under the app is registered.
 	sigs.Wait()
 	hideSelf(log)
-	if err := watchFiles(&cfg); err != nil {
-		cfg.Sandbox.Abort()
-		return 0, fmt.Errorf("watching the calls that change files: %w", err)
+	xw := newExecWatch(&cfg, log)
+	var asked []concern
+	if xw != nil {
+		asked = append(asked, xw)
 	}
-	s.cfg = cfg // with the filter watchFiles may have made
+	if attributesFiles(&cfg) {
+		asked = append(asked, fileCalls{})
+	}
+	concerns, err := watchConcerns(&cfg, asked...)
+	if err != nil {
+		cfg.Sandbox.Abort()
+		return 0, fmt.Errorf("watching the calls of the app: %w", err)
+	}
+	s.cfg = cfg // with the filter watchConcerns may have made
+	defer xw.stop()
 	who := newWriters()
-	fw := startFileWatch(&cfg, who, log)
+	fw := startFileWatch(&cfg, who, xw.setBaseline, log)
 	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			fw.wait(0, log)
@@ -80,7 +90,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if err != nil {
 		log.Debug("the sandbox failed before loading the filter", zap.Error(err))
 	} else if listener >= 0 {
-		n = startNotifier(listener, conn, &cfg, who, log)
+		n = startNotifier(listener, conn, &cfg, who, concerns, log)
 	}
 	code := s.loop(sigs)
 	n.wait(notifierDrain)

@@ -46,6 +46,8 @@ type guard struct {
 	// seccompCaps are the capabilities the profile's includes and
 	// excludes were resolved for; nil when no profile was loaded.
 	seccompCaps []string
+	// exec is the policy's exec section, nil without one.
+	exec *rules.ExecSection
 	// profileFile is the seccomp profile's file: "" for none, or the
 	// built-in one's name.
 	profileFile string

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/rules"
 
 	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
@@ -34,6 +35,9 @@ type runOptions struct {
 	// seccompCaps, set by setupGuard, are the capabilities the seccomp
 	// profile was resolved for (nil: no profile), for the started event.
 	seccompCaps []string
+	// execWatch turns the exec watch on (the default); exec is what it got.
+	execWatch bool
+	exec      execState
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -46,6 +50,7 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	fs.StringVar(&opts.baseline, "baseline", "", "watch the files of this baseline (vigil baseline) while the app runs, and report every change (default "+defaultBaseline+" when present; off: none)")
 	fs.DurationVar(&cfg.Rescan, "rescan", filewatch.DefaultRescan, "with a baseline, compare every file with it this often too (0: only at start)")
 	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events and subjects (default: the hostname)")
+	fs.BoolVar(&opts.execWatch, "exec-watch", true, "judge every exec of the app's processes by the policy's exec section and the baseline, and report what they say (false: none, and the app starts faster)")
 	opts.bus = addBusFlags(fs)
 	return &cfg, opts
 }
@@ -85,7 +90,9 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 		}
 		bus := opts.bus.conn.URLs != ""
 		if bus {
-			lifecycle(cfg, started(policyPath(opts.policy), opts.seccompCaps), log)
+			d := started(policyPath(opts.policy), opts.seccompCaps)
+			opts.exec.features(d.Features)
+			lifecycle(cfg, d, log)
 		}
 		code, err := supervisor.Run(*cfg, sigs, log)
 		if err != nil {
@@ -113,6 +120,9 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if err != nil {
 		return err
 	}
+	if opts.exec, err = setupExec(cfg, g.exec, baseline, opts.execWatch, log); err != nil {
+		return err
+	}
 	cfg.Sensitive = g.sensitive
 	if len(g.readOnly) > 0 {
 		cfg.ReadOnly, cfg.Hidden = g.readOnly, g.own
@@ -134,7 +144,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	}
 	bus := opts.bus.conn.URLs != ""
 	cfg.Own = ownFiles(opts, g, baseline)
-	if !bus && cfg.Seccomp == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 && len(cfg.Own) == 0 {
+	if !bus && cfg.Seccomp == nil && cfg.Exec == nil && cfg.Baseline == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 && len(cfg.Own) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {
@@ -175,6 +185,9 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 			sink.Emit(ev) //nolint:errcheck // stderr
 		}
 		cfg.ReadOnly, cfg.Hidden = nil, nil
+	}
+	if opts.exec.drift == rules.DriftDeny && opts.exec.enforcement == "off" {
+		degradedExec(cfg, sink)
 	}
 	return nil
 }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+
+	"go.uber.org/zap"
+
+	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/rules"
+	"github.com/vigilsec/vigil/supervisor"
+	"github.com/vigilsec/vigil/supervisor/filewatch"
+	"github.com/vigilsec/vigil/supervisor/procwatch"
+)
+
+// execState is what the exec watch got, for the started event and vigil
+// check.
+type execState struct {
+	// watch is "on", or "off" and why.
+	watch string
+	drift rules.Drift
+	// enforcement is "landlock" when the kernel refuses drift, "off"
+	// otherwise.
+	enforcement string
+}
+
+// features adds the exec watch's state to the started event's features.
+func (s execState) features(f map[string]string) {
+	f["exec_watch"] = s.watch
+	f["exec_drift"] = string(s.drift)
+	f["exec_enforcement"] = s.enforcement
+}
+
+// setupExec puts the exec watch that sec (nil: the policy has no exec
+// section) asks for into cfg: every execution of the app's processes is
+// judged, and under drift: deny only the baseline's executables may run.
+// baseline is the baseline's path, "" for none.
+func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, on bool, log *zap.Logger) (execState, error) {
+	st := execState{watch: "on", drift: rules.DriftOff, enforcement: "off"}
+	switch {
+	case !on:
+		st.watch = "off (--exec-watch=false)"
+		return st, nil
+	case !supervisor.SeccompNotifyAvailable():
+		st.watch = "off (the kernel has no seccomp user notification)"
+		return st, nil
+	}
+	st.drift = effectiveDrift(sec, baseline != "")
+	xc := &procwatch.ExecConfig{Drift: st.drift, Self: os.Getpid()}
+	if st.drift == rules.DriftDeny {
+		if baseline == "" {
+			return st, errors.New("exec: drift: deny needs a baseline (vigil baseline at build time, --baseline)")
+		}
+		allowed, err := execOnly(cfg, baseline)
+		if err != nil {
+			return st, err
+		}
+		if supervisor.LandlockABI() == 0 {
+			log.Warn("the kernel has no Landlock (or it is blocked): exec drift is refused only as the notification sees it")
+		} else {
+			cfg.ExecOnly, xc.Enforced, st.enforcement = allowed, true, "landlock"
+		}
+	}
+	cfg.Exec = xc
+	return st, nil
+}
+
+// effectiveDrift is the drift mode sec asks for: alert by default when
+// there is a baseline, else off.
+func effectiveDrift(sec *rules.ExecSection, haveBaseline bool) rules.Drift {
+	switch {
+	case sec != nil && sec.Drift != "":
+		return sec.Drift
+	case haveBaseline:
+		return rules.DriftAlert
+	}
+	return rules.DriftOff
+}
+
+// execOnly reads the baseline now (Landlock needs its executables before
+// the app starts) and gives it to the file watch too, and returns its
+// executables. The app itself must be one of them.
+func execOnly(cfg *supervisor.Config, baseline string) ([]string, error) {
+	m, _, err := filewatch.ReadFile(baseline)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	cfg.Baseline, cfg.BaselineFile = m, ""
+	allowed := m.Executables()
+	if app, err := appPath(cfg.Args[0]); err == nil && !slices.Contains(allowed, app) {
+		return nil, fmt.Errorf("%s: %w: exec drift: deny allows only the baseline's executables, and it is not one of them", app, supervisor.ErrNotExecutable)
+	}
+	if allowed == nil {
+		allowed = []string{}
+	}
+	return allowed, nil
+}
+
+// appPath is the app's file, through $PATH and symlinks.
+func appPath(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if errors.Is(err, exec.ErrDot) {
+		err = nil
+	}
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// degradedExec says, as a lifecycle event, that drift is not enforced by
+// the kernel.
+func degradedExec(cfg *supervisor.Config, sink events.Sink) {
+	ev := events.New(events.KindLifecycle, "vigil.landlock", events.SeverityHigh, events.ActionAlert)
+	ev.Workload, ev.Container = cfg.Workload, events.Container{Hostname: cfg.Hostname}
+	if err := ev.SetDetails(events.LifecycleDetails{What: "degraded", Component: "exec",
+		Error: "Landlock is not available: exec drift: deny is enforced only as far as the notification sees"}); err == nil {
+		sink.Emit(ev) //nolint:errcheck // stderr
+	}
+}

@@ -1,0 +1,224 @@
+package procwatch
+
+import (
+	"errors"
+	"sync"
+	"syscall"
+
+	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/rules"
+	"github.com/vigilsec/vigil/supervisor/filewatch"
+)
+
+// The rules of exec events vigil itself applies (the policy's rules are
+// named by the policy, see rules.ExecSection).
+const (
+	RuleDrift    = "exec.drift"    // a file not in the baseline, or changed since
+	RuleFileless = "exec.fileless" // a memfd, a deleted file, a file run through a descriptor
+	RuleLoader   = "exec.loader"   // the dynamic loader asked to run a file
+)
+
+// Judge is the policy's verdict on an execution and the rule that gave it
+// (rules.ExecJudge); nil allows everything.
+type Judge func(c *rules.ExecCall) (rules.Verdict, string)
+
+// ExecConfig says how executions are judged.
+type ExecConfig struct {
+	// Judge is the policy's exec section.
+	Judge Judge
+	// Drift is the effective drift mode (rules.ExecSection.EffectiveDrift).
+	Drift rules.Drift
+	// Enforced says that the kernel refuses drift by itself (Landlock
+	// grants the execute right only on the baseline's executables, and
+	// memfds are made without it): the notification is then the report.
+	Enforced bool
+	// Self is vigil's pid: ancestry stops below it.
+	Self int
+}
+
+// Execs judges the executions of the app's processes. Inspect and Decide
+// run while the call is held, on the notify loop; Report after it was
+// answered.
+type Execs struct {
+	cfg ExecConfig
+
+	mu       sync.Mutex
+	baseline *filewatch.Manifest // nil until SetBaseline
+	loaded   chan struct{}       // closed by SetBaseline
+	once     sync.Once
+	hashes   hashCache
+}
+
+// NewExecs returns a judge of executions; drift needs SetBaseline.
+func NewExecs(cfg ExecConfig) *Execs {
+	return &Execs{cfg: cfg, loaded: make(chan struct{})}
+}
+
+// SetBaseline gives the build-time baseline (nil: it could not be read,
+// and drift is judged "unknown").
+func (x *Execs) SetBaseline(m *filewatch.Manifest) {
+	x.once.Do(func() {
+		x.mu.Lock()
+		x.baseline = m
+		x.mu.Unlock()
+		close(x.loaded)
+	})
+}
+
+// Loaded is closed once SetBaseline has been called.
+func (x *Execs) Loaded() <-chan struct{} { return x.loaded }
+
+// Verdict is what happens to a held execution.
+type Verdict struct {
+	// Errno refuses the call; 0 lets it go on.
+	Errno syscall.Errno
+	// Rule and Verdict are the policy's, when one of its rules (or its
+	// default) said alert or deny.
+	Rule    string
+	Verdict rules.Verdict
+	// Drift is the baseline's status when it was judged while held
+	// (drift: deny), else "".
+	Drift string
+}
+
+// Decide judges e while its call is held: the policy's rules, and under
+// drift: deny the baseline (Landlock refuses the same files; answering
+// here refuses a file changed in place too, which keeps its grant).
+func (x *Execs) Decide(e *Exec) Verdict {
+	var v Verdict
+	if !e.Exists {
+		return v // the kernel says ENOENT; $PATH lookups make many
+	}
+	if x.cfg.Judge != nil {
+		v.Verdict, v.Rule = x.cfg.Judge(e.call())
+		if v.Verdict == rules.VerdictDeny {
+			v.Errno = syscall.EACCES
+		}
+	}
+	if x.cfg.Drift == rules.DriftDeny {
+		v.Drift = x.drift(e)
+		if v.Drift == driftAbsent || v.Drift == driftChanged || e.Fileless != "" {
+			v.Errno = syscall.EACCES
+		}
+	}
+	return v
+}
+
+// The baseline's statuses of an executed file (events.ExecDetails.Baseline).
+const (
+	driftUnchanged = "unchanged"
+	driftChanged   = "changed"
+	driftAbsent    = "absent"
+	driftUnknown   = "unknown"
+)
+
+// Report builds the events e gives rise to, once its call was answered
+// with v: drift and fileless execution, the loader run on a file, and the
+// policy's rule when it said alert or deny. It waits for the baseline when
+// drift is judged and the baseline is still being read.
+func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
+	if !e.Exists {
+		return nil
+	}
+	var out []events.Event
+	d := e.details(v)
+	add := func(rule string, sev events.Severity) {
+		act := events.ActionAlert
+		if v.Errno != 0 {
+			act = events.ActionDeny
+		}
+		ev := events.New(events.KindExec, rule, sev, act)
+		ev.Process = e.Caller
+		if err := ev.SetDetails(d); err == nil {
+			out = append(out, ev)
+		}
+	}
+	if x.cfg.Drift != rules.DriftOff && x.cfg.Drift != "" {
+		if d.Baseline = v.Drift; d.Baseline == "" {
+			<-x.loaded
+			d.Baseline = x.drift(e)
+		}
+	} else {
+		d.Baseline = driftUnknown
+	}
+	switch {
+	case e.Fileless != "":
+		add(RuleFileless, events.SeverityCritical)
+	case d.Baseline == driftAbsent || d.Baseline == driftChanged:
+		add(RuleDrift, events.SeverityHigh)
+	}
+	if e.Loaded != "" {
+		add(RuleLoader, events.SeverityHigh)
+	}
+	switch v.Verdict {
+	case rules.VerdictAlert:
+		add(v.Rule, events.SeverityMedium)
+	case rules.VerdictDeny:
+		add(v.Rule, events.SeverityHigh)
+	}
+	return out
+}
+
+// drift is what the baseline says of e's file.
+func (x *Execs) drift(e *Exec) string {
+	x.mu.Lock()
+	m := x.baseline
+	x.mu.Unlock()
+	switch {
+	case e.Fileless == "memfd":
+		return driftAbsent // never in an image
+	case m == nil:
+		return driftUnknown
+	}
+	ent, ok := m.Lookup(e.Path)
+	switch {
+	case e.Fileless == "deleted":
+		return driftAbsent
+	case !ok && x.cfg.Drift != rules.DriftDeny && !withinRoots(e.Path, m.Roots):
+		// The baseline takes no stand on trees it did not record (only
+		// Landlock does, under drift: deny).
+		return driftUnknown
+	case !ok:
+		return driftAbsent
+	}
+	if ent.Type != filewatch.TypeFile || ent.Size != e.id.size || ent.Mode&0o7777 != e.mode&0o7777 {
+		return driftChanged
+	}
+	sum, err := x.hashes.sum(e)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return driftChanged // larger than it was
+		}
+		return driftUnknown
+	}
+	if sum != ent.SHA256 {
+		return driftChanged
+	}
+	return driftUnchanged
+}
+
+// details are e as an exec event says it; Baseline is filled by Report.
+func (e *Exec) details(v Verdict) events.ExecDetails {
+	d := events.ExecDetails{
+		Path: e.Path, Argv: e.Argv, Cwd: e.Cwd, Fileless: e.Fileless, Loaded: e.Loaded,
+		Errno: int(v.Errno),
+	}
+	if e.Requested != e.Path {
+		d.Requested = e.Requested
+	}
+	return d
+}
+
+func (e *Exec) call() *rules.ExecCall {
+	return &rules.ExecCall{Path: e.Path, Argv: e.Argv, ParentExe: e.ParentExe, ParentArgv0: e.ParentArgv0, UID: e.UID}
+}
+
+// withinRoots reports whether path is under one of the baseline's roots.
+func withinRoots(path string, roots []string) bool {
+	for _, r := range roots {
+		if filewatch.IsUnder(path, r) {
+			return true
+		}
+	}
+	return len(roots) == 0
+}
