@@ -98,6 +98,21 @@ func sandbox() error {
 	return execError(path, syscall.Exec(path, spec.args, os.Environ()))
 }
 
+// checkExecutable fails as execve would for a path that is missing, not
+// a regular file, or has no execute bit, so that PID 1 says so in one
+// line rather than the sandbox. (The app's own credentials may refuse it
+// still: then the sandbox says why.)
+func checkExecutable(path string) error {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return execError(path, err)
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Mode&0o111 == 0 {
+		return execError(path, syscall.EACCES)
+	}
+	return nil
+}
+
 // execOnly is the files the spec allows to execute, nil for any.
 func execOnly(spec sandboxSpec) []string {
 	if !spec.execOnly {
@@ -216,7 +231,11 @@ func spawnSandboxed(cfg *Config) (pid, listener, conn int, err error) {
 	sb := cfg.Sandbox
 	cfg.Sandbox = nil
 	var prog []byte
-	if _, err = lookPath(cfg.Args[0]); err == nil && cfg.Seccomp != nil {
+	var path string
+	if path, err = lookPath(cfg.Args[0]); err == nil {
+		err = checkExecutable(path)
+	}
+	if err == nil && cfg.Seccomp != nil {
 		prog, err = cfg.Seccomp.EncodeProgram()
 	}
 	if err == nil && sb == nil {
