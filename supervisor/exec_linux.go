@@ -19,10 +19,10 @@ import (
 // filter holds (package procwatch) and reports them beside the notify
 // loop, and under drift: deny makes every memfd non-executable.
 type execWatch struct {
-	x       *procwatch.Execs
-	cfg     *Config
-	log     *zap.Logger
-	done    chan struct{}
+	x    *procwatch.Execs
+	cfg  *Config
+	log  *zap.Logger
+	done chan struct{}
 
 	mu      sync.Mutex // held to send on reports, which stop closes
 	stopped bool
