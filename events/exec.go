@@ -1,6 +1,10 @@
 package events
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+)
 
 // ExecDetails are the details of an exec event: the program about to run.
 // The event's process is the caller, as it was before the exec (its exe
@@ -42,4 +46,43 @@ func (e Event) Exec() (ExecDetails, error) {
 		return d, fmt.Errorf("reading exec details: event kind is %q", e.Kind)
 	}
 	return d, e.DetailsAs(&d)
+}
+
+// The values of ExecDetails.Baseline and Fileless.
+var (
+	execBaselines = []string{"unchanged", "changed", "absent", "unknown"}
+	execFileless  = []string{"", "memfd", "deleted", "fd"}
+)
+
+// execWire tells a missing member from an empty one.
+type execWire struct {
+	ExecDetails
+	Argv  *[]string `json:"argv"`
+	Errno *int      `json:"errno"`
+}
+
+func validateExec(raw json.RawMessage, add addFunc) {
+	var d execWire
+	if err := json.Unmarshal(raw, &d); err != nil {
+		add("details", "exec: %v", err)
+		return
+	}
+	if d.Path == "" {
+		add("details.path", "empty")
+	}
+	if d.Argv == nil {
+		add("details.argv", "missing")
+	}
+	if !slices.Contains(execBaselines, d.Baseline) {
+		add("details.baseline", "%q, want one of %v", d.Baseline, execBaselines)
+	}
+	if !slices.Contains(execFileless, d.Fileless) {
+		add("details.fileless", "unknown %q", d.Fileless)
+	}
+	if d.Intended != "" && !d.Intended.Valid() {
+		add("details.intended", "unknown %q", d.Intended)
+	}
+	if d.Errno == nil || *d.Errno < 0 || *d.Errno > 4095 {
+		add("details.errno", "missing or out of 0..4095")
+	}
 }

@@ -44,7 +44,7 @@ func TestSchema(t *testing.T) {
 	exec := New(KindExec, "unexpected-exec", SeverityMedium, ActionAlert)
 	exec.Workload = "shop-api"
 	exec.Process = &Process{PID: 77, PPID: 42, Exe: "/bin/sh", Argv: []string{"sh", "-c", "curl x | sh"}}
-	if err := exec.SetDetails(map[string]string{"path": "/bin/sh"}); err != nil {
+	if err := exec.SetDetails(ExecDetails{Path: "/usr/bin/curl", Argv: []string{"curl", "x"}, Baseline: "absent"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -57,6 +57,7 @@ func TestSchema(t *testing.T) {
 		{name: "syscall, encoded", give: encode(syscallEvent(t, "ptrace", "/usr/bin/gdb")), wantValid: true},
 		{name: "file", give: encode(fileEvent(t, "/usr/bin/ls")), wantValid: true},
 		{name: "exec", give: encode(exec), wantValid: true},
+		{name: "exec, unknown baseline status", give: strings.Replace(encode(exec), `"absent"`, `"gone"`, 1)},
 		{name: "heartbeat", give: encode(heartbeatEvent()), wantValid: true},
 		{name: "unknown key", give: edit(t, `"count":1`, `"count":1,"added_later":true`), wantValid: true},
 		{name: "newer schema", give: edit(t, `event/v1"`, `event/v2"`)},

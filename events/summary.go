@@ -41,6 +41,28 @@ func (e Event) detailSummary() string {
 			s += " errno " + strconv.Itoa(d.Errno)
 		}
 		return s + " " + string(e.Action)
+	case KindExec:
+		var d ExecDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		s := "exec " + d.Path
+		if len(d.Argv) > 0 {
+			s += " " + strconv.Quote(strings.Join(d.Argv, " "))
+		}
+		if d.Fileless != "" {
+			s += " fileless " + d.Fileless
+		}
+		if d.Loaded != "" {
+			s += " loads " + d.Loaded
+		}
+		if d.Baseline != "unknown" && d.Baseline != "" {
+			s += " baseline " + d.Baseline
+		}
+		if d.Errno != 0 {
+			s += " errno " + strconv.Itoa(d.Errno)
+		}
+		return s + " " + string(e.Action)
 	case KindFile:
 		var d FileDetails
 		if e.DetailsAs(&d) != nil {

@@ -174,7 +174,7 @@ while :; do sleep 0.02; done`
 
 func TestOrphansReaped(t *testing.T) {
 	const orphans = 60
-	script := `for i in $(seq ` + strconv.Itoa(orphans) + `); do (sleep 1 &); done; echo spawned; read _; echo done`
+	script := `sleep 0; echo ready; read _; for i in $(seq ` + strconv.Itoa(orphans) + `); do (sleep 1 &); done; echo spawned; read _; echo done`
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			cmd := vigil(m, append(quiet, "sh", "-c", script)...)
@@ -185,8 +185,13 @@ func TestOrphansReaped(t *testing.T) {
 			}
 			pid := cmd.Process.Pid
 			got := lines(out)
-			expectLine(t, got, "spawned")
+			// Counted while vigil is idle (it opens files for a while as it
+			// judges each exec), after the app's first exec (which tells it
+			// the sandbox is done: it closes its socket).
+			expectLine(t, got, "ready")
 			fds := fdCount(t, pid)
+			in.Write([]byte("\n"))
+			expectLine(t, got, "spawned")
 			// The orphans were adopted by vigil...
 			if live, _ := childrenOf(t, pid); live < orphans/2 {
 				t.Fatalf("vigil has %d live children, want the app and most of %d orphans", live, orphans)
@@ -199,8 +204,8 @@ func TestOrphansReaped(t *testing.T) {
 				live, zombies := childrenOf(t, pid)
 				t.Fatalf("vigil's children: %d live, %d zombies; want only the app", live, zombies)
 			}
-			if now := fdCount(t, pid); now != fds {
-				t.Errorf("vigil had %d fds open, now %d", fds, now)
+			if !eventually(5*time.Second, func() bool { return fdCount(t, pid) == fds }) {
+				t.Errorf("vigil had %d fds open, now %d", fds, fdCount(t, pid))
 			}
 			in.Write([]byte("\n"))
 			expectLine(t, got, "done")

@@ -206,6 +206,9 @@ func (e *Exec) details(v Verdict) events.ExecDetails {
 	if e.Requested != e.Path {
 		d.Requested = e.Requested
 	}
+	if d.Argv == nil {
+		d.Argv = []string{} // unreadable: still a list
+	}
 	return d
 }
 
