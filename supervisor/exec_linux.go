@@ -63,6 +63,9 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 		w.memfd(n, req)
 		return
 	}
+	if w.cfg.Learn != nil {
+		w.cfg.Learn(name) // the learned profile must allow it
+	}
 	pid := int(req.Pid)
 	var e *procwatch.Exec
 	n.asOwner(ownerOf(pid), func() { e = procwatch.Inspect(pid, name == "execveat", req.Data.Args, w.cfg.Exec.Self) })

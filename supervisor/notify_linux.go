@@ -114,7 +114,10 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 	}
 	out := n.filter.Decide(seccomp.Data(req.Data))
 	name := n.filter.SyscallName(req.Data.Nr)
-	if out.Action == seccomp.ActionAllow && n.filter.Watched(seccomp.Data(req.Data)) {
+	// Let through by the profile (or by a learning run, which logs all):
+	// the concern that asked for it answers.
+	letThrough := out.Action == seccomp.ActionAllow || (out.Action == seccomp.ActionLog && n.cfg.Learn != nil)
+	if letThrough && n.filter.Watched(seccomp.Data(req.Data)) {
 		if c := n.concerns[name]; c != nil {
 			c.handle(n, req, name)
 			return

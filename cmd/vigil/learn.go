@@ -3,17 +3,22 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/pflag"
 
 	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/rules"
 	"github.com/vigilsec/vigil/supervisor"
+	"github.com/vigilsec/vigil/supervisor/procwatch"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
@@ -107,6 +112,9 @@ func setupLearn(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			fail("learn: %v", err)
 			return exitError
 		}
+		if supervisor.SeccompNotifyAvailable() {
+			cfg.Exec = &procwatch.ExecConfig{Drift: rules.DriftOff, Self: os.Getpid(), Learned: learned.addExec}
+		}
 		code, err := supervisor.Run(cfg, sigs, log)
 		if err != nil {
 			fail("learn: %v", err)
@@ -116,15 +124,67 @@ func setupLearn(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			fail("learn: %v", err)
 			return exitError
 		}
-		fmt.Fprintf(os.Stderr, "vigil: learn: %d syscalls; wrote %s.json and %s.yaml\n", len(learned.names()), *out, *out)
+		fmt.Fprintf(os.Stderr, "vigil: learn: %d syscalls, %d programs; wrote %s.json and %s.yaml\n", len(learned.names()), len(learned.programs()), *out, *out)
 		return code
 	}
 }
 
-// learner keeps the syscall names a learning run saw.
+// learner keeps the syscall names and the programs a learning run saw.
 type learner struct {
 	mu   sync.Mutex
 	seen map[string]bool
+	// execs are the files executed, with the argv[0] base names they were
+	// run by (a multi-call binary such as busybox runs what argv[0] names).
+	execs map[string]map[string]bool
+}
+
+// addExec records that the app executed path as argv0; the exec watch
+// calls it.
+func (l *learner) addExec(path, argv0 string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.execs == nil {
+		l.execs = map[string]map[string]bool{}
+	}
+	if l.execs[path] == nil {
+		l.execs[path] = map[string]bool{}
+	}
+	if argv0 != "" {
+		l.execs[path][filepath.Base(argv0)] = true
+	}
+}
+
+// programs are the files executed, sorted.
+func (l *learner) programs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Sorted(maps.Keys(l.execs))
+}
+
+// execSection is the exec section of the learned policy: what the app ran
+// is allowed, anything else reported. A file run under names other than
+// its own (busybox's applets) is allowed by those names only.
+func (l *learner) execSection() string {
+	paths := l.programs()
+	if len(paths) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("# What the app executed; anything else is reported (default: deny refuses it).\nexec:\n  default: alert\n  allow:\n")
+	for i, p := range paths {
+		fmt.Fprintf(&b, "    - name: learned.%d\n      path: [%s]\n", i, strconv.Quote(p))
+		l.mu.Lock()
+		names := slices.Sorted(maps.Keys(l.execs[p]))
+		l.mu.Unlock()
+		if len(names) > 0 && !(len(names) == 1 && names[0] == filepath.Base(p)) {
+			quoted := make([]string, len(names))
+			for j, n := range names {
+				quoted[j] = strconv.Quote(n)
+			}
+			fmt.Fprintf(&b, "      program: [%s]\n", strings.Join(quoted, ", "))
+		}
+	}
+	return b.String()
 }
 
 // add records that the app called name; the notifier calls it.
@@ -165,7 +225,7 @@ func (l *learner) write(prefix string) error {
 		return fmt.Errorf("writing the learned profile: %w", err)
 	}
 	policy := fmt.Sprintf("# Learned by vigil learn: every syscall the app made, and nothing else.\n"+
-		"apiVersion: vigil.dev/v1\nkind: Policy\nseccomp:\n  profile: ./%s.json\n", filepath.Base(prefix))
+		"apiVersion: vigil.dev/v1\nkind: Policy\nseccomp:\n  profile: ./%s.json\n%s", filepath.Base(prefix), l.execSection())
 	if err := os.WriteFile(prefix+".yaml", []byte(policy), 0o644); err != nil {
 		return fmt.Errorf("writing the learned policy: %w", err)
 	}

@@ -34,6 +34,9 @@ type ExecConfig struct {
 	Enforced bool
 	// Self is vigil's pid: ancestry stops below it.
 	Self int
+	// Learned, when set, is told every file executed (vigil learn):
+	// its resolved path and argv[0].
+	Learned func(path, argv0 string)
 }
 
 // Execs judges the executions of the app's processes. Inspect and Decide
@@ -97,7 +100,7 @@ func (x *Execs) Decide(e *Exec) Verdict {
 	}
 	if x.cfg.Drift == rules.DriftDeny {
 		v.Drift = x.drift(e)
-		if v.Drift == driftAbsent || v.Drift == driftChanged || e.Fileless != "" {
+		if v.Drift == driftAbsent || v.Drift == driftChanged || e.Fileless == "memfd" || e.Fileless == "deleted" {
 			v.Errno = syscall.EACCES
 		}
 	}
@@ -120,6 +123,13 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	if !e.Exists {
 		return nil
 	}
+	if x.cfg.Learned != nil && v.Errno == 0 {
+		argv0 := ""
+		if len(e.Argv) > 0 {
+			argv0 = e.Argv[0]
+		}
+		x.cfg.Learned(e.Path, argv0)
+	}
 	var out []events.Event
 	d := e.details(v)
 	add := func(rule string, sev events.Severity) {
@@ -141,10 +151,13 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	} else {
 		d.Baseline = driftUnknown
 	}
+	drifted := d.Baseline == driftAbsent || d.Baseline == driftChanged
 	switch {
-	case e.Fileless != "":
+	case e.Fileless == "memfd" || e.Fileless == "deleted" || (e.Fileless == "fd" && (drifted || d.Baseline == driftUnknown)):
+		// A file run through a descriptor is fileless unless the baseline
+		// vouches for it.
 		add(RuleFileless, events.SeverityCritical)
-	case d.Baseline == driftAbsent || d.Baseline == driftChanged:
+	case drifted:
 		add(RuleDrift, events.SeverityHigh)
 	}
 	if e.Loaded != "" {
