@@ -82,8 +82,8 @@ var examples = []example{
 	},
 	{
 		name:     "future section",
-		give:     header + "exec:\n  allow: [/bin/sh]\n",
-		wantErrs: []string{`policy.yaml:3:1: unknown key "exec": want apiVersion, kind, seccomp, files, user, groups or capabilities`},
+		give:     header + "network:\n  allow: [10.0.0.0/8]\n",
+		wantErrs: []string{`policy.yaml:3:1: unknown key "network": want apiVersion, kind, seccomp, exec, files, user, groups or capabilities`},
 	},
 	{
 		name: "every problem at once",

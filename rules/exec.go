@@ -1,5 +1,10 @@
 package rules
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Drift says what vigil does when the app executes a file that is not in
 // the build-time baseline, or whose content changed since.
 type Drift string
@@ -64,4 +69,55 @@ type ExecRule struct {
 	UID []string
 
 	pos positions
+}
+
+// ExecDefaultRule is the rule an execution no rule matches is reported
+// under.
+const ExecDefaultRule = "exec.default"
+
+// EffectiveDrift is the drift mode in force: Drift when set, else
+// DriftAlert when the image has a baseline and DriftOff without one. It is
+// Drift as written even without a baseline (drift: deny with nothing to
+// compare with): the caller decides what that means. s may be nil.
+func (s *ExecSection) EffectiveDrift(haveBaseline bool) Drift {
+	switch {
+	case s != nil && s.Drift != "":
+		return s.Drift
+	case haveBaseline:
+		return DriftAlert
+	}
+	return DriftOff
+}
+
+// EffectiveDefault is the verdict of an execution no rule matches:
+// Default, or VerdictAllow when "". s may be nil.
+func (s *ExecSection) EffectiveDefault() Verdict {
+	if s == nil || s.Default == "" {
+		return VerdictAllow
+	}
+	return s.Default
+}
+
+// PathOnly reports whether the rule's only condition is Path and every
+// path is literal (no glob metacharacter): such a deny rule can be
+// enforced without a race, by Landlock withholding the execute right,
+// rather than judged from memory the caller could change.
+func (r *ExecRule) PathOnly() bool {
+	if len(r.Path) == 0 || len(r.Program)+len(r.Args)+len(r.Parent)+len(r.UID) > 0 {
+		return false
+	}
+	for _, p := range r.Path {
+		if strings.ContainsAny(p, metachars) {
+			return false
+		}
+	}
+	return true
+}
+
+// ruleName is the rule's name in events: Name, or exec.<list>.<index>.
+func (r *ExecRule) ruleName(list string, i int) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return "exec." + list + "." + strconv.Itoa(i)
 }

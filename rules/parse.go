@@ -98,10 +98,11 @@ func sorted(lists ...[]*Problem) []error {
 }
 
 func (d *decoder) policy(n *yaml.Node, p *Policy) {
-	d.mapping(n, "apiVersion, kind, seccomp, files, user, groups or capabilities", &p.pos, map[string]field{
+	d.mapping(n, "apiVersion, kind, seccomp, exec, files, user, groups or capabilities", &p.pos, map[string]field{
 		"apiVersion":   d.str(&p.APIVersion),
 		"kind":         d.str(&p.Kind),
 		"seccomp":      d.seccomp(&p.Seccomp),
+		"exec":         d.exec(&p.Exec),
 		"files":        d.files(&p.Files),
 		"user":         d.str(&p.User),
 		"groups":       d.groups(&p.Groups),
@@ -130,6 +131,58 @@ func (d *decoder) files(dst **FilesSection) field {
 		})
 		*dst = f
 		return n.Kind == yaml.MappingNode
+	}
+}
+
+func (d *decoder) exec(dst **ExecSection) field {
+	return func(n *yaml.Node) bool {
+		s := &ExecSection{}
+		d.mapping(n, "drift, default, deny or allow", &s.pos, map[string]field{
+			"drift":   d.str((*string)(&s.Drift)),
+			"default": d.str((*string)(&s.Default)),
+			"deny":    d.execRules(&s.Deny),
+			"allow":   d.execRules(&s.Allow),
+		})
+		*dst = s
+		return n.Kind == yaml.MappingNode
+	}
+}
+
+func (d *decoder) execRules(dst *[]ExecRule) field {
+	return func(n *yaml.Node) bool {
+		return d.list(n, maxRules, func(_ int, e *yaml.Node) bool {
+			var r ExecRule
+			d.mapping(e, "name, path, program, args, parent or uid", &r.pos, map[string]field{
+				"name":    d.str(&r.Name),
+				"path":    d.strs(&r.Path, &r.pos, "path"),
+				"program": d.strs(&r.Program, &r.pos, "program"),
+				"args":    d.strs(&r.Args, &r.pos, "args"),
+				"parent":  d.strs(&r.Parent, &r.pos, "parent"),
+				"uid":     d.uids(&r.UID, &r.pos, "uid"),
+			})
+			*dst = append(*dst, r)
+			return e.Kind == yaml.MappingNode
+		})
+	}
+}
+
+// uids decodes a list of uids, each a number (0) or a string ("1-999", a
+// range), kept as text: Validate checks them.
+func (d *decoder) uids(dst *[]string, pos *positions, key string) field {
+	return func(n *yaml.Node) bool {
+		return d.list(n, maxItems, func(i int, e *yaml.Node) bool {
+			if e.Kind != yaml.ScalarNode || e.ShortTag() != "!!str" && e.ShortTag() != "!!int" {
+				d.fail(e, "want a uid or a first-last range, not %s", describe(e))
+				return false
+			}
+			if len(e.Value) > maxString {
+				d.fail(e, "a string of %d bytes: want at most %d", len(e.Value), maxString)
+				return false
+			}
+			*dst = append(*dst, e.Value)
+			pos.at[fmt.Sprintf("%s.%d", key, i)] = Position{e.Line, e.Column}
+			return true
+		})
 	}
 }
 

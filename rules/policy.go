@@ -11,13 +11,15 @@ const (
 // profile, embedded in the binary. A ProfileLoader must resolve it.
 const DockerDefault = "docker-default"
 
-// Policy is a vigil policy file. Later versions add exec, files and network
-// sections next to Seccomp; until then those keys are rejected as unknown.
+// Policy is a vigil policy file. Later versions add a network section; until
+// then that key is rejected as unknown.
 type Policy struct {
 	APIVersion string
 	Kind       string
 	// Seccomp is nil when the policy has no seccomp section.
 	Seccomp *SeccompSection
+	// Exec is nil when the policy has no exec section.
+	Exec *ExecSection
 	// Files is nil when the policy has no files section.
 	Files *FilesSection
 	// User is "uid:gid", the ids the app runs as; "" keeps vigil's own.

@@ -55,6 +55,9 @@ func (p *Policy) problems() []*Problem {
 	if p.Seccomp != nil {
 		p.Seccomp.check(c)
 	}
+	if p.Exec != nil {
+		p.Exec.check(c)
+	}
 	if p.Files != nil {
 		p.Files.check(c)
 	}
@@ -112,6 +115,13 @@ func (s *SeccompSection) check(c *checker) {
 // without quoting.
 var ruleName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`) })
 
+// ruleName checks a rule's name, when it has one.
+func (c *checker) ruleName(pos positions, name string) {
+	if (name != "" || pos.has("name")) && !pos.failed["name"] && !ruleName().MatchString(name) {
+		c.add(pos.of("name"), "invalid rule name %q: want 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", name)
+	}
+}
+
 // errno checks an errno and that it goes with the errno action.
 func (c *checker) errno(pos positions, key, errno string, action Action, actionKey string) {
 	if errno == "" || pos.failed[key] {
@@ -126,9 +136,7 @@ func (c *checker) errno(pos positions, key, errno string, action Action, actionK
 }
 
 func (r *Rule) check(c *checker) {
-	if (r.Name != "" || r.pos.has("name")) && !r.pos.failed["name"] && !ruleName().MatchString(r.Name) {
-		c.add(r.pos.of("name"), "invalid rule name %q: want 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", r.Name)
-	}
+	c.ruleName(r.pos, r.Name)
 	if len(r.Names) == 0 && !r.pos.failed["names"] && !c.missing(r.pos, "names", true) {
 		c.add(r.pos.of("names"), "empty names: want at least one syscall name")
 	}
