@@ -69,7 +69,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	defer xw.stop()
 	who := newWriters()
 	fw := startFileWatch(&cfg, who, xw.setBaseline, log)
-	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 {
+	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 && cfg.ExecOnly == nil {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			fw.wait(0, log)
 			return 0, err

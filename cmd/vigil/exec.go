@@ -38,24 +38,31 @@ func (s execState) features(f map[string]string) {
 // setupExec puts the exec watch that sec (nil: the policy has no exec
 // section) asks for into cfg: every execution of the app's processes is
 // judged, and under drift: deny only the baseline's executables may run.
-// baseline is the baseline's path, "" for none.
-func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, on bool, log *zap.Logger) (execState, error) {
-	st := execState{watch: "on", drift: rules.DriftOff, enforcement: "off"}
+// baseline is the baseline's path, "" for none. With the watch off
+// (watch false, or no seccomp user notification), drift: deny is still
+// enforced by Landlock, unreported, memfds aside.
+func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, watch bool, log *zap.Logger) (execState, error) {
+	st := execState{watch: "on", drift: sec.EffectiveDrift(baseline != ""), enforcement: "off"}
 	switch {
-	case !on:
+	case !watch:
 		st.watch = "off (--exec-watch=false)"
-		return st, nil
 	case !supervisor.SeccompNotifyAvailable():
 		st.watch = "off (the kernel has no seccomp user notification)"
-		return st, nil
 	}
-	st.drift = effectiveDrift(sec, baseline != "")
+	on := st.watch == "on"
 	xc := &procwatch.ExecConfig{Drift: st.drift, Self: os.Getpid()}
+	if sec != nil {
+		judge, err := sec.Compile()
+		if err != nil {
+			return st, err
+		}
+		xc.Judge = judge.Judge
+	}
 	if st.drift == rules.DriftDeny {
 		if baseline == "" {
 			return st, errors.New("exec: drift: deny needs a baseline (vigil baseline at build time, --baseline)")
 		}
-		allowed, err := execOnly(cfg, baseline)
+		allowed, err := execOnly(cfg, baseline, sec)
 		if err != nil {
 			return st, err
 		}
@@ -65,32 +72,35 @@ func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, 
 			cfg.ExecOnly, xc.Enforced, st.enforcement = allowed, true, "landlock"
 		}
 	}
+	if !on {
+		st.drift = rules.DriftOff // nothing reports it
+		if cfg.ExecOnly != nil {
+			st.enforcement = "landlock (unreported)"
+		}
+		return st, nil
+	}
 	cfg.Exec = xc
 	return st, nil
 }
 
-// effectiveDrift is the drift mode sec asks for: alert by default when
-// there is a baseline, else off.
-func effectiveDrift(sec *rules.ExecSection, haveBaseline bool) rules.Drift {
-	switch {
-	case sec != nil && sec.Drift != "":
-		return sec.Drift
-	case haveBaseline:
-		return rules.DriftAlert
-	}
-	return rules.DriftOff
-}
-
 // execOnly reads the baseline now (Landlock needs its executables before
 // the app starts) and gives it to the file watch too, and returns its
-// executables. The app itself must be one of them.
-func execOnly(cfg *supervisor.Config, baseline string) ([]string, error) {
+// executables less those sec's deny rules name by path alone (which the
+// kernel then refuses too, race-free). The app itself must be one of them.
+func execOnly(cfg *supervisor.Config, baseline string, sec *rules.ExecSection) ([]string, error) {
 	m, _, err := filewatch.ReadFile(baseline)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	cfg.Baseline, cfg.BaselineFile = m, ""
 	allowed := m.Executables()
+	if sec != nil {
+		for i := range sec.Deny {
+			if r := &sec.Deny[i]; r.PathOnly() {
+				allowed = slices.DeleteFunc(allowed, func(p string) bool { return slices.Contains(r.Path, p) })
+			}
+		}
+	}
 	if app, err := appPath(cfg.Args[0]); err == nil && !slices.Contains(allowed, app) {
 		return nil, fmt.Errorf("%s: %w: exec drift: deny allows only the baseline's executables, and it is not one of them", app, supervisor.ErrNotExecutable)
 	}

@@ -65,6 +65,7 @@ func loadGuard(policy, profile string) (guard, error) {
 			return g, err
 		}
 		g.cred = credential(p)
+		g.exec = p.Exec
 		if p.Files != nil {
 			g.sensitive = p.Files.Sensitive
 		}

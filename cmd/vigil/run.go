@@ -186,7 +186,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 		}
 		cfg.ReadOnly, cfg.Hidden = nil, nil
 	}
-	if opts.exec.drift == rules.DriftDeny && opts.exec.enforcement == "off" {
+	if opts.exec.drift == rules.DriftDeny && opts.exec.enforcement == "off" { // notification only
 		degradedExec(cfg, sink)
 	}
 	return nil

@@ -30,8 +30,9 @@ type Exec struct {
 	Loaded string
 	// Caller is the process making the call, before the exec.
 	Caller *events.Process
-	// ParentExe and ParentArgv0 are the caller's parent's: the new
-	// program's parent once it runs.
+	// ParentExe and ParentArgv0 are the caller's as it is before the exec:
+	// the program that runs the new one (after a fork, a copy of the new
+	// program's parent).
 	ParentExe, ParentArgv0 string
 	UID                    uint32
 
@@ -79,12 +80,11 @@ func Inspect(pid int, at bool, args [6]uint64, self int) *Exec {
 	e.Cwd, _ = os.Readlink(procPath(pid, "cwd"))
 	e.resolve(dirfd, flags&atEmptyPath != 0)
 	e.Caller = processOf(pid)
-	e.UID = e.Caller.UID
-	if ppid := int(e.Caller.PPID); ppid > 0 {
-		e.ParentExe, _ = os.Readlink(procPath(ppid, "exe"))
-		if argv := cmdline(ppid); len(argv) > 0 {
-			e.ParentArgv0 = argv[0]
-		}
+	// The program that runs the new one is the caller as it is now: after
+	// a fork, a copy of its parent.
+	e.UID, e.ParentExe = e.Caller.UID, e.Caller.Exe
+	if len(e.Caller.Argv) > 0 {
+		e.ParentArgv0 = e.Caller.Argv[0]
 	}
 	e.Caller.Ancestry = ancestry(int(e.Caller.PPID), self)
 	e.Loaded = loaded(e)
