@@ -22,8 +22,6 @@ func playRole(role string, args []string) int {
 		return violate()
 	case "storm":
 		return storm()
-	case "fileless":
-		return fileless(args)
 	}
 	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
 	return 99

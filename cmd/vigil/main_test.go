@@ -18,6 +18,9 @@ var (
 	// vigilBin is the binary under test and pid1Bin the PID 1 helper, built
 	// once by TestMain.
 	vigilBin, pid1Bin string
+	// filelessBin is examples/testdata/fileless, static: a payload run
+	// from a memfd and from a deleted file.
+	filelessBin string
 	// buildRace builds it with the race detector (see race_test.go).
 	buildRace bool
 )
@@ -49,7 +52,10 @@ func TestMain(m *testing.M) {
 	}
 	helper := exec.Command("go", "build", "-o", pid1Bin, "./testdata/pid1")
 	helper.Env = append(os.Environ(), "CGO_ENABLED=0")
-	for _, cmd := range []*exec.Cmd{build, helper} {
+	filelessBin = filepath.Join(dir, "fileless")
+	probe := exec.Command("go", "build", "-o", filelessBin, "../../examples/testdata/fileless")
+	probe.Env = append(os.Environ(), "CGO_ENABLED=0")
+	for _, cmd := range []*exec.Cmd{build, helper, probe} {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n%s", cmd, err, out)
 			os.Exit(1)
