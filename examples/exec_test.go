@@ -1,0 +1,89 @@
+//go:build e2e
+
+package examples_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigilsec/vigil/events"
+)
+
+// execImage builds, on the example image, one with the fileless probe in
+// /app, a world-writable /tmp, and its baseline taken again.
+func execImage(t *testing.T, imgs images) string {
+	t.Helper()
+	image := "vigil-e2e-exec:" + runID
+	dir := t.TempDir()
+	probe := buildTestdata(t, "fileless")
+	if err := os.Rename(probe, filepath.Join(dir, "fileless")); err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := "FROM " + imgs.hello + "\nCOPY fileless /app/fileless\nRUN mkdir -p /tmp && chmod 1777 /tmp\n" +
+		`RUN ["/usr/local/bin/vigil", "baseline"]` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := docker("build", "--network=none", "--force-rm", "--tag", image, dir); err != nil {
+		t.Fatalf("building the exec image: %v", err)
+	}
+	fixture.built = append(fixture.built, image)
+	return image
+}
+
+// TestExecInDocker: in a plain docker run (Docker's default seccomp profile
+// and capabilities), as root and as a non-root user, a binary dropped in
+// /tmp and a payload run from a memfd or a deleted file are reported
+// before they run, and refused under drift: deny; the image's own
+// programs run unreported.
+func TestExecInDocker(t *testing.T) {
+	imgs := testImages(t)
+	image := execImage(t, imgs)
+	deny := writeProfile(t, "apiVersion: vigil.dev/v1\nkind: Policy\nexec:\n  drift: deny\n")
+	script := "cp /bin/busybox /tmp/true; /tmp/true; echo dropped=$?; /bin/true; echo image=$?; /app/fileless /bin/busybox true"
+	tests := []struct {
+		name       string
+		opts       []string
+		wantStdout string
+		wantAction events.Action
+	}{
+		{name: "root-alert", wantStdout: "dropped=0 image=0 memfd=0 deleted=0", wantAction: events.ActionAlert},
+		{name: "root-deny", opts: mountOpts(t, deny, "/etc/vigil/policy.yaml"),
+			wantStdout: "dropped=126 image=0 memfd=denied deleted=denied", wantAction: events.ActionDeny},
+		{name: "user-deny", opts: append(mountOpts(t, deny, "/etc/vigil/policy.yaml"), "--user", "1000:1000"),
+			wantStdout: "dropped=126 image=0 memfd=denied deleted=denied", wantAction: events.ActionDeny},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]string{"--env", "VIGIL_WORKLOAD=e2e", "--env", "VIGIL_LOG_LEVEL=warn"}, tt.opts...)
+			code, stdout, stderr := runSeccomp(t, image, opts, "sh", "-c", script)
+			if got := strings.Join(strings.Fields(stdout), " "); code != 0 || got != tt.wantStdout {
+				t.Fatalf("exit %d, stdout %q; want 0 and %q\nstderr:\n%s", code, got, tt.wantStdout, stderr)
+			}
+			var got []string
+			for _, line := range strings.Split(stderr, "\n") {
+				if !strings.Contains(line, `"kind":"exec"`) {
+					continue
+				}
+				ev, err := events.Decode([]byte(line))
+				if err != nil {
+					t.Fatalf("an event that does not decode: %v\n%s", err, line)
+				}
+				d, err := ev.Exec()
+				if err != nil || ev.Action != tt.wantAction || ev.Process == nil {
+					t.Errorf("want an exec event with action %s and its process (%v):\n%s", tt.wantAction, err, line)
+				}
+				got = append(got, ev.Rule+" "+d.Fileless+" "+d.Baseline)
+			}
+			want := []string{"exec.drift  absent", "exec.fileless memfd absent", "exec.fileless deleted absent"}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("exec events %q, want %q\nstderr:\n%s", got, want, stderr)
+			}
+		})
+	}
+}
