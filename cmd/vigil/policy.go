@@ -143,6 +143,13 @@ func (g guard) describe() []string {
 	if len(g.sensitive) > 0 {
 		what = append(what, fmt.Sprintf("sensitive %v", g.sensitive))
 	}
+	if x := g.exec; x != nil {
+		drift := string(x.Drift)
+		if drift == "" {
+			drift = "alert with a baseline, else off"
+		}
+		what = append(what, fmt.Sprintf("exec drift %s, default %s, %d deny and %d allow rules", drift, x.EffectiveDefault(), len(x.Deny), len(x.Allow)))
+	}
 	return what
 }
 
