@@ -95,8 +95,10 @@ func splitLogs(t *testing.T, name string) (stdout, stderr string) {
 }
 
 // syscallEvents decodes the event lines of stderr with events.Decode,
-// failing the test on one that does not decode or is not a syscall event
-// of workload with its process. It returns them in summaries.
+// failing the test on one that does not decode, and returns the syscall
+// events in summaries, failing on one that is not of workload or lacks its
+// process. (Other kinds are left out: a probe mounted into the image is an
+// exec the baseline does not know.)
 func syscallEvents(t *testing.T, stderr, workload string) []string {
 	t.Helper()
 	var got []string
@@ -107,6 +109,9 @@ func syscallEvents(t *testing.T, stderr, workload string) []string {
 		ev, err := events.Decode([]byte(line))
 		if err != nil {
 			t.Fatalf("an event line that does not decode: %v\n%s", err, line)
+		}
+		if ev.Kind != events.KindSyscall {
+			continue
 		}
 		d, err := ev.Syscall()
 		if err != nil || ev.Workload != workload || ev.Process == nil {
