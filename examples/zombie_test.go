@@ -11,9 +11,11 @@ import (
 )
 
 // orphanMaker leaves 60 short-lived orphans behind and reports how many it
-// saw adopted by vigil (its parent), then stays up as `sleep 100`.
+// saw adopted by vigil (its parent), then stays up as `sleep 100`. They are
+// counted by parent alone, less the app itself: an orphan whose exec of
+// sleep vigil is still judging is a shell for a few milliseconds more.
 const orphanMaker = `for i in $(seq 60); do (sleep 0.5 &); done
-echo "orphans adopted by vigil (pid $PPID): $(ps -o ppid,comm | grep -c "^ *$PPID sleep")"
+echo "orphans adopted by vigil (pid $PPID): $(( $(ps -o ppid | grep -c "^ *$PPID$") - 1 ))"
 exec sleep 100`
 
 // adoptedRE matches the report of orphanMaker, not its script in vigil's log.
