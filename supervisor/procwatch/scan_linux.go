@@ -1,6 +1,7 @@
 package procwatch
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -14,16 +15,18 @@ type identity struct {
 
 // proc is what the scanner knows of one live process.
 type proc struct {
-	id     identity
-	stat   procStat
-	uids   ids
-	gids   ids
-	exe    string   // the /proc/PID/exe link; "" when unreadable
-	argv   []string // read again when exe changes
-	stdio  [3]string
-	asUser bool // its links need its user's filesystem ids
-	seen   uint64
-	cpu    cpuTrack
+	id    identity
+	stat  procStat
+	uids  ids
+	gids  ids
+	exe   string   // the /proc/PID/exe link; "" when unreadable
+	argv  []string // read again when exe changes
+	stdio [3]string
+	// stdioChecked holds the socket inode last looked at on fd 0, 1, 2.
+	stdioChecked [3]uint64
+	asUser       bool // its links need its user's filesystem ids
+	seen         uint64
+	cpu          cpuTrack
 	// reported holds the keys of the findings already made about it.
 	reported map[string]struct{}
 }
@@ -81,15 +84,18 @@ func (s *Scanner) Scan() ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	socks, netErr := netTables()
-	t := newTree(s.procs, int32(s.cfg.Self))
+	listen, netErr := inetSockets(tables, true)
+	ps := &pass{now: now, tree: newTree(s.procs, int32(s.cfg.Self))}
 	var out []Finding
 	for _, p := range live {
 		if p.id.pid != int32(s.cfg.Self) {
-			out = append(out, s.judge(p, t, socks, now)...)
+			out = append(out, s.judge(p, ps)...)
 		}
 	}
-	out = append(out, s.newListeners(live, t, socks)...)
+	out = append(out, s.newListeners(live, ps.tree, listen)...)
+	if ps.allErr != nil {
+		netErr = errors.Join(netErr, ps.allErr)
+	}
 	if netErr != nil {
 		return out, fmt.Errorf("process scan: %w", netErr)
 	}
@@ -117,6 +123,25 @@ func (s *Scanner) Run(stop <-chan struct{}, report func(Finding)) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// pass is what one scan shares among its processes.
+type pass struct {
+	now  time.Time
+	tree *tree
+	// all is every TCP and UDP socket, dumped when a process is first seen
+	// with a TCP or UDP socket on its stdio (rare: the dump is the costly
+	// walk of the established hash).
+	all    map[uint64]socket
+	allErr error
+}
+
+// sockets returns every TCP and UDP socket, dumped once per pass.
+func (ps *pass) sockets() map[uint64]socket {
+	if ps.all == nil {
+		ps.all, ps.allErr = inetSockets(tables, false)
+	}
+	return ps.all
 }
 
 // refresh reads every live process and forgets the ones that are gone. The

@@ -38,7 +38,7 @@ func (s *Scanner) newListeners(live []*proc, t *tree, socks map[uint64]socket) [
 		out = append(out, Finding{
 			Rule: RuleListener, Severity: events.SeverityMedium, Process: t.process(p),
 			Details: events.ProcessDetails{What: "listener", Protocol: sk.proto,
-				ListenAddress: sk.local.Addr().String(), ListenPort: int(sk.local.Port())},
+				ListenAddress: sk.Local.Addr().String(), ListenPort: int(sk.Local.Port())},
 		})
 	}
 	slices.SortFunc(out, func(a, b Finding) int {

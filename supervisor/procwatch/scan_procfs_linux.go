@@ -158,6 +158,17 @@ func (reader) readlinks(pid int32, uid, gid uint32, asUser *bool, names ...strin
 	return out
 }
 
+// protocol names the socket on p's fd ("TCP", "UNIX"), "" when unknown.
+func (reader) protocol(p *proc, fd int) string {
+	var name string
+	path := procDir(p.id.pid) + "/fd/" + strconv.Itoa(fd)
+	read := func() { name, _ = linux.SocketProtocol(path) }
+	if !p.asUser || linux.AsFSIDs(p.uids[1], p.gids[1], read) != nil {
+		read()
+	}
+	return name
+}
+
 // fdNames lists /proc/PID/fd, as the process's user when asUser.
 func (reader) fdNames(pid int32, uid, gid uint32, asUser bool) []string {
 	var names []string

@@ -16,7 +16,8 @@ import (
 const enteredFromOutside = "docker exec, kubectl exec or nsenter (its parent is outside the PID namespace)"
 
 // judge applies the per-process rules to p.
-func (s *Scanner) judge(p *proc, t *tree, socks map[uint64]socket, now time.Time) []Finding {
+func (s *Scanner) judge(p *proc, ps *pass) []Finding {
+	t := ps.tree
 	var out []Finding
 	add := func(rule string, sev events.Severity, key string, d events.ProcessDetails) {
 		if p.once(rule + "\x00" + key) {
@@ -34,10 +35,10 @@ func (s *Scanner) judge(p *proc, t *tree, socks map[uint64]socket, now time.Time
 	if s.rootUnexpected(p) {
 		add(RuleRoot, events.SeverityHigh, "", events.ProcessDetails{What: "root", UIDs: idString(p.uids)})
 	}
-	if d, inode, ok := reverseShell(p, socks); ok {
+	if d, inode, ok := s.reverseShell(p, ps); ok {
 		add(RuleReverseShell, events.SeverityCritical, strconv.FormatUint(inode, 10), d)
 	}
-	if d, ok := s.cpuHog(p, now); ok {
+	if d, ok := s.cpuHog(p, ps.now); ok {
 		add(RuleCPUHog, events.SeverityMedium, "", d)
 	}
 	return out
@@ -93,21 +94,30 @@ func idString(v ids) string {
 	return fmt.Sprintf("%d/%d/%d", v[0], v[1], v[2])
 }
 
-// reverseShell finds a connected TCP or UDP socket on fd 0, 1 or 2.
-func reverseShell(p *proc, socks map[uint64]socket) (events.ProcessDetails, uint64, bool) {
+// reverseShell finds a connected TCP or UDP socket on fd 0, 1 or 2. Each
+// socket is looked at once: its protocol first (a UNIX socket on stdio is
+// common and harmless), its peer only for TCP and UDP.
+func (s *Scanner) reverseShell(p *proc, ps *pass) (events.ProcessDetails, uint64, bool) {
 	var d events.ProcessDetails
 	var first uint64
 	for fd, link := range p.stdio {
 		inode, ok := socketInode(link)
-		sk, found := socks[inode]
-		if !ok || !found || !sk.connected() {
+		if !ok || inode == p.stdioChecked[fd] {
+			continue
+		}
+		p.stdioChecked[fd] = inode
+		if _, inet := tableOf(s.rd.protocol(p, fd)); !inet {
+			continue
+		}
+		sk, found := ps.sockets()[inode]
+		if !found || !sk.connected() {
 			continue
 		}
 		d.FDs = append(d.FDs, fd)
 		if first == 0 {
 			first = inode
 			d = events.ProcessDetails{What: "reverse-shell", FD: &fd, FDs: d.FDs, Protocol: sk.proto,
-				LocalAddress: sk.local.String(), RemoteAddress: sk.remote.String(), State: tcpStates[sk.state]}
+				LocalAddress: sk.Local.String(), RemoteAddress: sk.Remote.String(), State: tcpStates[sk.State]}
 			if sk.proto[0] == 'u' {
 				d.State = ""
 			}
