@@ -2,6 +2,8 @@
 
 package linux
 
+import "os"
+
 // AsFSIDs fails: filesystem ids are Linux's.
 func AsFSIDs(uid, gid uint32, fn func()) error { return ErrNotSupported }
 
@@ -21,3 +23,6 @@ func InetSockets(family, protocol uint8, states uint32) ([]InetSocket, error) {
 
 // SocketProtocol fails: sockfs is Linux's.
 func SocketProtocol(path string) (string, error) { return "", ErrNotSupported }
+
+// MemfdCreate fails: memfds are Linux's.
+func MemfdCreate(name string) (*os.File, error) { return nil, ErrNotSupported }
