@@ -1,3 +1,5 @@
+//go:build linux
+
 package procwatch_test
 
 import (

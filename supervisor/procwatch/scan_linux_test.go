@@ -377,11 +377,17 @@ func TestScanCPUHog(t *testing.T) {
 			start(t, cmd)
 			waitExec(t, cmd.Process.Pid)
 			s := newScanner(t, procwatch.ScanConfig{
-				CPUSustain: 1500 * time.Millisecond, CPUThreshold: 0.5, CPUAllow: []string{"spin"},
+				CPUSustain: 1500 * time.Millisecond, CPUThreshold: 0.3, CPUAllow: []string{"spin"},
 			})
+			// Long enough for a hog sharing a loaded machine; one more scan
+			// after a finding shows it is not repeated.
 			var got []procwatch.Finding
-			for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+			for end := time.Now().Add(6 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+				more := len(got) > 0
 				got = append(got, withRule(scan(t, s, cmd.Process.Pid), procwatch.RuleCPUHog)...)
+				if more || (!tt.wantReport && time.Until(end) < 3*time.Second) {
+					break
+				}
 			}
 			if !tt.wantReport {
 				if len(got) != 0 {
@@ -393,7 +399,7 @@ func TestScanCPUHog(t *testing.T) {
 				t.Fatalf("got %d findings, want 1", len(got))
 			}
 			d := got[0].Details
-			if d.CPUPercent < 50 || d.SustainedSeconds < 1.5 || d.Threshold != 50 {
+			if d.CPUPercent < 30 || d.SustainedSeconds < 1.5 || d.Threshold != 30 {
 				t.Errorf("details %+v", d)
 			}
 		})
