@@ -13,9 +13,9 @@ import (
 // The rules of exec events vigil itself applies (the policy's rules are
 // named by the policy, see rules.ExecSection).
 const (
-	RuleDrift    = "exec.drift"    // a file not in the baseline, or changed since
-	RuleFileless = "exec.fileless" // a memfd, a deleted file, a file run through a descriptor
-	RuleLoader   = "exec.loader"   // the dynamic loader asked to run a file
+	RuleExecDrift    = "exec.drift"    // a file not in the baseline, or changed since
+	RuleExecFileless = "exec.fileless" // a memfd, a deleted file, a file run through a descriptor
+	RuleExecLoader   = "exec.loader"   // the dynamic loader asked to run a file
 )
 
 // Judge is the policy's verdict on an execution and the rule that gave it
@@ -156,12 +156,12 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	case e.Fileless == "memfd" || e.Fileless == "deleted" || (e.Fileless == "fd" && (drifted || d.Baseline == driftUnknown)):
 		// A file run through a descriptor is fileless unless the baseline
 		// vouches for it.
-		add(RuleFileless, events.SeverityCritical)
+		add(RuleExecFileless, events.SeverityCritical)
 	case drifted:
-		add(RuleDrift, events.SeverityHigh)
+		add(RuleExecDrift, events.SeverityHigh)
 	}
 	if e.Loaded != "" {
-		add(RuleLoader, events.SeverityHigh)
+		add(RuleExecLoader, events.SeverityHigh)
 	}
 	switch v.Verdict {
 	case rules.VerdictAlert:

@@ -288,14 +288,11 @@ func processOf(pid int) *events.Process {
 
 func cmdline(pid int) []string {
 	cmd, err := os.ReadFile(procPath(pid, "cmdline"))
-	if err != nil || len(cmd) == 0 {
+	if err != nil {
 		return nil
 	}
-	return strings.Split(strings.TrimSuffix(string(cmd), "\x00"), "\x00")
+	return parseCmdline(cmd)
 }
-
-// maxAncestry bounds an ancestry: deeper trees are cut.
-const maxAncestry = 32
 
 // ancestry lists pid and its ancestors, parent first, up to but not
 // including self (vigil) or PID 1.
@@ -315,19 +312,13 @@ func ancestry(pid, self int) []events.Ancestor {
 }
 
 func ppidOf(pid int) int {
-	stat, err := os.ReadFile(procPath(pid, "stat"))
+	b, err := os.ReadFile(procPath(pid, "stat"))
 	if err != nil {
 		return 0
 	}
-	// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
+	st, err := parseStat(b)
+	if err != nil {
 		return 0
 	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
+	return int(st.ppid)
 }

@@ -1,0 +1,28 @@
+//go:build !linux
+
+package linux
+
+import "os"
+
+// AsFSIDs fails: filesystem ids are Linux's.
+func AsFSIDs(uid, gid uint32, fn func()) error { return ErrNotSupported }
+
+// ReadSmall fails: it is for Linux's /proc.
+func ReadSmall(path string, buf []byte) ([]byte, error) { return nil, ErrNotSupported }
+
+// InetSocket is one socket of a sock_diag dump (Linux only).
+type InetSocket struct{}
+
+// TCPListen is Linux's TCP_LISTEN state.
+const TCPListen = 10
+
+// InetSockets fails: sock_diag is Linux's.
+func InetSockets(family, protocol uint8, states uint32) ([]InetSocket, error) {
+	return nil, ErrNotSupported
+}
+
+// SocketProtocol fails: sockfs is Linux's.
+func SocketProtocol(path string) (string, error) { return "", ErrNotSupported }
+
+// MemfdCreate fails: memfds are Linux's.
+func MemfdCreate(name string) (*os.File, error) { return nil, ErrNotSupported }

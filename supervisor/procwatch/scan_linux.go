@@ -1,0 +1,206 @@
+package procwatch
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// identity tells processes apart across pid reuse.
+type identity struct {
+	pid   int32
+	start uint64
+}
+
+// proc is what the scanner knows of one live process.
+type proc struct {
+	id    identity
+	stat  procStat
+	uids  ids
+	gids  ids
+	exe   string   // the /proc/PID/exe link; "" when unreadable
+	argv  []string // read again when exe changes
+	stdio [3]string
+	// stdioChecked holds the socket inode last looked at on fd 0, 1, 2.
+	stdioChecked [3]uint64
+	asUser       bool // its links need its user's filesystem ids
+	seen         uint64
+	cpu          cpuTrack
+	// reported holds the keys of the findings already made about it.
+	reported map[string]struct{}
+}
+
+// maxReported bounds the findings remembered for one process: past it, a
+// process that keeps changing (a new exe each second) is reported again
+// rather than remembered without end.
+const maxReported = 64
+
+// once reports whether key is new for p, and remembers it.
+func (p *proc) once(key string) bool {
+	if _, ok := p.reported[key]; ok {
+		return false
+	}
+	if p.reported == nil || len(p.reported) >= maxReported {
+		p.reported = make(map[string]struct{})
+	}
+	p.reported[key] = struct{}{}
+	return true
+}
+
+// Scanner is the /proc scan. Its methods are not safe for concurrent use:
+// one goroutine runs it.
+type Scanner struct {
+	cfg       ScanConfig
+	procs     map[int32]*proc
+	listeners map[uint64]struct{} // listening inodes already handled
+	gen       uint64
+	rd        reader
+	buf       []byte
+	argBuf    []byte
+}
+
+// NewScanner validates cfg and returns a scanner with its defaults applied.
+func NewScanner(cfg ScanConfig) (*Scanner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("process scan config: %w", err)
+	}
+	return &Scanner{
+		cfg:       cfg.withDefaults(),
+		procs:     make(map[int32]*proc),
+		listeners: make(map[uint64]struct{}),
+		buf:       make([]byte, 4096),
+		argBuf:    make([]byte, 4096),
+	}, nil
+}
+
+// Scan makes one pass over /proc and returns what it found that it had not
+// reported before. It fails only when /proc cannot be listed; when the
+// socket tables cannot be read it returns the process findings and the
+// error.
+func (s *Scanner) Scan() ([]Finding, error) {
+	now := time.Now()
+	live, err := s.refresh()
+	if err != nil {
+		return nil, err
+	}
+	listen, netErr := inetSockets(tables, true)
+	ps := &pass{now: now, tree: newTree(s.procs, int32(s.cfg.Self))}
+	var out []Finding
+	for _, p := range live {
+		if p.id.pid != int32(s.cfg.Self) {
+			out = append(out, s.judge(p, ps)...)
+		}
+	}
+	out = append(out, s.newListeners(live, ps.tree, listen)...)
+	if ps.allErr != nil {
+		netErr = errors.Join(netErr, ps.allErr)
+	}
+	if netErr != nil {
+		return out, fmt.Errorf("process scan: %w", netErr)
+	}
+	return out, nil
+}
+
+// Run scans every Interval until stop is closed, and hands each finding to
+// report. It returns nil when stopped, or the first error of a scan (after
+// reporting that scan's findings): the caller says vigil is degraded and may
+// run it again.
+func (s *Scanner) Run(stop <-chan struct{}, report func(Finding)) error {
+	tick := time.NewTicker(s.cfg.Interval)
+	defer tick.Stop()
+	for {
+		found, err := s.Scan()
+		for _, f := range found {
+			report(f)
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// pass is what one scan shares among its processes.
+type pass struct {
+	now  time.Time
+	tree *tree
+	// all is every TCP and UDP socket, dumped when a process is first seen
+	// with a TCP or UDP socket on its stdio (rare: the dump is the costly
+	// walk of the established hash).
+	all    map[uint64]socket
+	allErr error
+}
+
+// sockets returns every TCP and UDP socket, dumped once per pass.
+func (ps *pass) sockets() map[uint64]socket {
+	if ps.all == nil {
+		ps.all, ps.allErr = inetSockets(tables, false)
+	}
+	return ps.all
+}
+
+// refresh reads every live process and forgets the ones that are gone. The
+// result is in pid order.
+func (s *Scanner) refresh() ([]*proc, error) {
+	pids, err := listPids()
+	if err != nil {
+		return nil, err
+	}
+	s.gen++
+	slices.Sort(pids)
+	live := make([]*proc, 0, len(pids))
+	for _, pid := range pids {
+		if p := s.read(pid); p != nil {
+			p.seen = s.gen
+			live = append(live, p)
+		}
+	}
+	for pid, p := range s.procs {
+		if p.seen != s.gen {
+			delete(s.procs, pid)
+		}
+	}
+	return live, nil
+}
+
+// read reads one process, nil when it vanished, is a kernel thread or a
+// zombie.
+func (s *Scanner) read(pid int32) *proc {
+	b, err := readSmall(pid, "stat", s.buf)
+	if err != nil {
+		return nil
+	}
+	st, err := parseStat(b)
+	if err != nil || st.flags&pfKthread != 0 || st.state == 'Z' || st.state == 'X' {
+		return nil
+	}
+	p := s.procs[pid]
+	if id := (identity{pid, st.start}); p == nil || p.id != id {
+		p = &proc{id: id} // new, or the pid was reused
+		s.procs[pid] = p
+	}
+	p.stat = st
+	if b, err = readSmall(pid, "status", s.buf); err != nil {
+		return nil
+	}
+	if p.uids, p.gids, err = parseStatus(b); err != nil {
+		return nil
+	}
+	links := s.rd.readlinks(pid, p.uids[1], p.gids[1], &p.asUser, "exe", "fd/0", "fd/1", "fd/2")
+	if links[0] != p.exe || p.argv == nil {
+		p.exe = links[0]
+		if b, err := readSmall(pid, "cmdline", s.argBuf); err == nil {
+			p.argv = parseCmdline(b)
+		}
+		if p.argv == nil {
+			p.argv = []string{}
+		}
+	}
+	copy(p.stdio[:], links[1:])
+	return p
+}
