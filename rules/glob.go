@@ -39,8 +39,8 @@ type tokenKind uint8
 
 const (
 	tokLiteral tokenKind = iota
-	tokOne                // ?
-	tokClass              // [...]
+	tokOne               // ?
+	tokClass             // [...]
 )
 
 type token struct {
