@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -190,6 +192,39 @@ func TestExecJudgeAllocs(t *testing.T) {
 	for _, c := range calls {
 		if n := testing.AllocsPerRun(100, func() { j.Judge(&c) }); n != 0 {
 			t.Errorf("Judge(%s %s) allocates %v times", c.Path, strings.Join(c.Argv, " "), n)
+		}
+	}
+}
+
+// TestExecExample: the example policy's exec section decodes field by field.
+func TestExecExample(t *testing.T) {
+	p, err := Load(filepath.Join("testdata", "example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := *p.Exec
+	got.pos = positions{}
+	for _, rs := range [][]ExecRule{got.Deny, got.Allow} {
+		for i := range rs {
+			rs[i].pos = positions{}
+		}
+	}
+	want := ExecSection{
+		Drift:   DriftDeny,
+		Default: VerdictAlert,
+		Deny: []ExecRule{
+			{Name: "no-download", Path: []string{"/usr/bin/curl", "/usr/bin/wget"}},
+			{Path: []string{"/tmp/**", "/dev/shm/**"}},
+			{Name: "no-reverse-shell", Program: []string{"nc", "ncat"}, Args: []string{"-e*"}, Parent: []string{"nginx", "/usr/sbin/*"}, UID: []string{"0", "1-999"}},
+		},
+		Allow: []ExecRule{{Program: []string{"sh"}, Parent: []string{"node"}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Exec = %+v\nwant %+v", got, want)
+	}
+	for i, want := range []bool{true, false, false} {
+		if got := got.Deny[i].PathOnly(); got != want {
+			t.Errorf("deny[%d].PathOnly = %v, want %v", i, got, want)
 		}
 	}
 }
