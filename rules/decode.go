@@ -11,7 +11,8 @@ import (
 )
 
 // positions records where each key of a mapping was read ("" is the mapping
-// itself, "names.2" the third item of names) and which keys did not decode,
+// itself, "names.2" the third item of names) and which keys did not decode
+// ("" when the value was not a mapping at all),
 // so that Validate neither repeats nor contradicts the decoder's problems.
 type positions struct {
 	at     map[string]Position
@@ -59,6 +60,7 @@ type field func(*yaml.Node) bool
 func (d *decoder) mapping(n *yaml.Node, want string, pos *positions, fields map[string]field) {
 	*pos = positions{at: map[string]Position{"": {n.Line, n.Column}}, failed: map[string]bool{}}
 	if !d.kind(n, yaml.MappingNode, "a mapping") {
+		pos.failed[""] = true
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {

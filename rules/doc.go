@@ -1,7 +1,8 @@
 // Package rules is vigil's policy format: the Go types of the YAML policy
 // file (apiVersion vigil.dev/v1, kind Policy), its loader and validator, its
-// JSON Schema, and the translation of its seccomp section into the OCI
-// LinuxSeccomp the supervisor compiles.
+// JSON Schema, the translation of its seccomp section into the OCI
+// LinuxSeccomp the supervisor compiles, and the matchers of its exec
+// section.
 //
 // # Errors
 //
@@ -19,4 +20,12 @@
 // caller-supplied ProfileLoader, so this package does not depend on the
 // supervisor, prepends the extra rules (the first matching rule wins) and
 // applies the defaultAction override.
+//
+// # Exec
+//
+// The exec section judges executions: ExecSection.Compile makes an
+// ExecJudge, whose Judge tries the deny rules, then the allow rules, then
+// the default, without allocating. Its globs are path globs ("*" within a
+// segment, "**" across segments), except for arguments, where "/" is an
+// ordinary character.
 package rules

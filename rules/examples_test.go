@@ -81,6 +81,107 @@ var examples = []example{
 		wantErrs: []string{`policy.yaml:4:3: protect: enforce needs paths: the trees to make read-only for the app`},
 	},
 	{
+		name: "exec",
+		give: header + `exec:
+  drift: deny
+  default: allow
+  deny:
+    - name: no-curl
+      path: ["/usr/bin/curl", "/tmp/**"]
+      program: ["nc", "ncat"]
+      args: ["-e*"]
+      parent: ["nginx", "/usr/sbin/*"]
+      uid: ["0", "1-999", 1000]
+  allow:
+    - program: ["sh"]
+      parent: ["/app/entrypoint.sh"]
+`,
+	},
+	{
+		name: "bad exec values",
+		give: header + `exec:
+  drift: block
+  default: kill
+  deny:
+    - {}
+    - {path: [], program: [sh]}
+    - {name: "bad name", path: [usr/bin/curl], program: [/bin/sh]}
+  allow:
+    - {uid: ["-1", "5-2", "4294967295", "0-4294967294", x]}
+`,
+		wantErrs: []string{
+			`policy.yaml:4:10: unknown drift "block": want off, alert or deny`,
+			`policy.yaml:5:12: unknown default "kill": want allow, alert or deny`,
+			`policy.yaml:7:7: a rule without a condition: want path, program, args, parent or uid`,
+			`policy.yaml:8:14: empty path: want at least one item, or no path key`,
+			`policy.yaml:9:14: invalid rule name "bad name": want 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit`,
+			`policy.yaml:9:33: path "usr/bin/curl": want an absolute path glob, or one that starts with **`,
+			`policy.yaml:9:58: program "/bin/sh": want a name without /, matched against base names (path matches paths)`,
+			`policy.yaml:11:14: invalid uid "-1": want a number or a first-last range (first <= last), below 4294967295`,
+			`policy.yaml:11:20: invalid uid "5-2": want a number or a first-last range (first <= last), below 4294967295`,
+			`policy.yaml:11:27: invalid uid "4294967295": want a number or a first-last range (first <= last), below 4294967295`,
+			`policy.yaml:11:57: invalid uid "x": want a number or a first-last range (first <= last), below 4294967295`,
+		},
+		schemaSkip: true, // ranges are checked by Parse only
+	},
+	{
+		name: "bad exec globs",
+		give: header + `exec:
+  deny:
+    - path: ["/usr/lib**", "/a/[bc"]
+      program: ["[z-a]"]
+      parent: ['x\']
+      args: ["[]"]
+`,
+		wantErrs: []string{
+			`policy.yaml:5:14: invalid glob "/usr/lib**": ** must be a whole path segment`,
+			`policy.yaml:5:28: invalid glob "/a/[bc": [ without a closing ]`,
+			`policy.yaml:6:17: invalid glob "[z-a]": empty range z-a`,
+			`policy.yaml:7:16: invalid glob "x\\": trailing \`,
+			`policy.yaml:8:14: invalid glob "[]": a class needs at least one character; escape -, ] and \ in it with \`,
+		},
+		schemaSkip: true, // globs are checked by Parse only
+	},
+	{
+		name: "exec rule names",
+		give: header + `exec:
+  deny:
+    - {name: same, program: [nc]}
+    - {program: [wget]}
+  allow:
+    - {name: same, program: [sh]}
+    - {name: exec.deny.1, program: [ls]}
+    - {name: exec.allow.0, program: [cat]}
+`,
+		wantErrs: []string{
+			`policy.yaml:8:14: rule name "same" is used twice: events could not tell the rules apart`,
+			`policy.yaml:9:14: rule name "exec.deny.1" is used twice: events could not tell the rules apart`,
+		},
+		schemaSkip: true, // uniqueness is checked by Parse only
+	},
+	{
+		name: "exec wrong types",
+		give: header + `exec:
+  drift: 1
+  deny: {path: /x}
+  allow:
+    - path: /x
+      uid: [[0]]
+      size: 1
+    - /bin/sh
+  every: x
+`,
+		wantErrs: []string{
+			`policy.yaml:4:10: want a string, not int "1"`,
+			`policy.yaml:5:9: want a list, not a mapping`,
+			`policy.yaml:7:13: want a list, not str "/x"`,
+			`policy.yaml:8:13: want a uid or a first-last range, not a list`,
+			`policy.yaml:9:7: unknown key "size": want name, path, program, args, parent or uid`,
+			`policy.yaml:10:7: want a mapping, not str "/bin/sh"`,
+			`policy.yaml:11:3: unknown key "every": want drift, default, deny or allow`,
+		},
+	},
+	{
 		name:     "future section",
 		give:     header + "network:\n  allow: [10.0.0.0/8]\n",
 		wantErrs: []string{`policy.yaml:3:1: unknown key "network": want apiVersion, kind, seccomp, exec, files, user, groups or capabilities`},

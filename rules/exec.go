@@ -54,18 +54,25 @@ type ExecRule struct {
 	// exec.allow.<index>.
 	Name string
 	// Path are globs on the resolved path of the file executed (symlinks
-	// resolved): "*" within one path segment, "**" across segments.
+	// resolved): "*", "?" and "[a-z]" within one path segment, a "**"
+	// segment across any number of segments, none included ("/tmp/**" is
+	// /tmp and everything under it). Absolute, or starting with "**".
 	Path []string
 	// Program are globs on the program's name: the base name of argv[0]
 	// or of the resolved path (either), so that a multi-call binary such as
 	// busybox is judged by the applet it runs.
 	Program []string
-	// Args are globs that must each match at least one argument after
-	// argv[0].
+	// Args are globs that must each match a whole argument after argv[0]
+	// (at least one each). Arguments are not paths: "*" also matches "/",
+	// so that "-e*" catches "-e/bin/sh" as well as "-e".
 	Args []string
-	// Parent are globs on the parent's program name or executable path.
+	// Parent are globs on the calling program (the process that executes,
+	// as it was before the exec): its name (the base name of its exe or of
+	// its argv[0]) or its exe path. A script is its interpreter: its exe
+	// and argv[0] are /bin/sh, not the script.
 	Parent []string
-	// UID are the uids (or "first-last" ranges) the caller may have.
+	// UID are the caller's real uids, as decimal numbers or inclusive
+	// "first-last" ranges, below 4294967295.
 	UID []string
 
 	pos positions

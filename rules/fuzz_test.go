@@ -11,7 +11,7 @@ func testdataFile(name string) ([]byte, error) {
 }
 
 // FuzzParse: Parse never panics, returns a policy or an error, and a policy
-// it accepts validates and converts.
+// it accepts validates, converts and compiles.
 func FuzzParse(f *testing.F) {
 	for _, e := range examples {
 		f.Add([]byte(e.give))
@@ -30,6 +30,11 @@ func FuzzParse(f *testing.F) {
 		if err := p.Validate(); err != nil {
 			t.Fatalf("Parse accepted what Validate rejects: %v", err)
 		}
+		j, err := p.Exec.Compile()
+		if err != nil {
+			t.Fatalf("Parse accepted an exec section Compile rejects: %v", err)
+		}
+		j.Judge(&ExecCall{Path: "/usr/bin/nc", Argv: []string{"nc", "-e", "/bin/sh"}, ParentExe: "/usr/sbin/nginx", ParentArgv0: "nginx"})
 		if p.Seccomp != nil {
 			if _, err := p.SeccompSpec(emptyLoader); err != nil {
 				t.Fatalf("SeccompSpec: %v", err)

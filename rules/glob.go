@@ -17,8 +17,12 @@ type glob struct {
 	// literal is the pattern when it has no metacharacter: compared as is.
 	literal string
 	isLit   bool
-	segs    []segment
-	flat    bool
+	// prefix is the literal text before the first metacharacter, without
+	// trailing slashes ("/tmp/**" also matches "/tmp"): every name that
+	// matches starts with it, and most names are refused by it alone.
+	prefix string
+	segs   []segment
+	flat   bool
 }
 
 // segment is one "/"-separated part of a path glob (the whole glob in flat
@@ -39,8 +43,8 @@ type tokenKind uint8
 
 const (
 	tokLiteral tokenKind = iota
-	tokOne                // ?
-	tokClass              // [...]
+	tokOne               // ?
+	tokClass             // [...]
 )
 
 type token struct {
@@ -73,7 +77,7 @@ func compileGlob(pattern string, flat bool) (glob, error) {
 	if !strings.ContainsAny(pattern, metachars) {
 		return glob{literal: pattern, isLit: true}, nil
 	}
-	g := glob{flat: flat}
+	g := glob{flat: flat, prefix: strings.TrimRight(pattern[:strings.IndexAny(pattern, metachars)], "/")}
 	for rest, more := pattern, true; more; {
 		var s segment
 		var err error
@@ -213,6 +217,8 @@ func (g *glob) match(name string) bool {
 	switch {
 	case g.isLit:
 		return name == g.literal
+	case !strings.HasPrefix(name, g.prefix):
+		return false
 	case g.flat:
 		return g.segs[0].match(name)
 	}

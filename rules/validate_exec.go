@@ -58,7 +58,7 @@ func (r *ExecRule) check(c *checker) {
 			c.add(r.pos.of(cond.key), "empty %s: want at least one item, or no %s key", cond.key, cond.key)
 		}
 	}
-	if !some {
+	if !some && !r.pos.failed[""] {
 		c.add(r.pos.of(""), "a rule without a condition: want path, program, args, parent or uid")
 	}
 	for i, p := range r.Path {
