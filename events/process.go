@@ -1,6 +1,10 @@
 package events
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+)
 
 // ProcessDetails are the details of a process event: what the /proc scan
 // found about the event's process. Fields that do not apply to What are
@@ -62,4 +66,21 @@ func (e Event) ProcessDetails() (ProcessDetails, error) {
 		return d, fmt.Errorf("reading process details: event kind is %q", e.Kind)
 	}
 	return d, e.DetailsAs(&d)
+}
+
+// processWhats are the values of ProcessDetails.What.
+var processWhats = []string{"outsider", "fileless", "drift", "root", "listener", "reverse-shell", "cpu-hog"}
+
+func validateProcessDetails(raw json.RawMessage, add addFunc) {
+	var d ProcessDetails
+	if err := json.Unmarshal(raw, &d); err != nil {
+		add("details", "process: %v", err)
+		return
+	}
+	if !slices.Contains(processWhats, d.What) {
+		add("details.what", "%q, want one of %v", d.What, processWhats)
+	}
+	if d.ListenPort < 0 || d.ListenPort > 65535 {
+		add("details.listen_port", "%d, want 0..65535", d.ListenPort)
+	}
 }

@@ -41,6 +41,12 @@ func TestSchema(t *testing.T) {
 		}
 		return string(b)
 	}
+	proc := New(KindProcess, "proc.outsider", SeverityHigh, ActionAlert)
+	proc.Workload = "shop-api"
+	proc.Process = &Process{PID: 90, PPID: 0, Exe: "/bin/sh", Argv: []string{"sh"}}
+	if err := proc.SetDetails(ProcessDetails{What: "outsider", TTY: "/dev/pts/0", Entered: "docker exec"}); err != nil {
+		t.Fatal(err)
+	}
 	exec := New(KindExec, "unexpected-exec", SeverityMedium, ActionAlert)
 	exec.Workload = "shop-api"
 	exec.Process = &Process{PID: 77, PPID: 42, Exe: "/bin/sh", Argv: []string{"sh", "-c", "curl x | sh"}}
@@ -57,6 +63,8 @@ func TestSchema(t *testing.T) {
 		{name: "syscall, encoded", give: encode(syscallEvent(t, "ptrace", "/usr/bin/gdb")), wantValid: true},
 		{name: "file", give: encode(fileEvent(t, "/usr/bin/ls")), wantValid: true},
 		{name: "exec", give: encode(exec), wantValid: true},
+		{name: "process", give: encode(proc), wantValid: true},
+		{name: "process, unknown what", give: strings.Replace(encode(proc), `"what":"outsider"`, `"what":"intruder"`, 1)},
 		{name: "exec, unknown baseline status", give: strings.Replace(encode(exec), `"absent"`, `"gone"`, 1)},
 		{name: "heartbeat", give: encode(heartbeatEvent()), wantValid: true},
 		{name: "unknown key", give: edit(t, `"count":1`, `"count":1,"added_later":true`), wantValid: true},

@@ -63,6 +63,28 @@ func (e Event) detailSummary() string {
 			s += " errno " + strconv.Itoa(d.Errno)
 		}
 		return s + " " + string(e.Action)
+	case KindProcess:
+		var d ProcessDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		s := d.What
+		switch {
+		case d.Entered != "":
+			s += " " + d.Entered
+		case d.RemoteAddress != "":
+			s += " " + d.LocalAddress + " -> " + d.RemoteAddress
+		case d.ListenPort != 0:
+			s += fmt.Sprintf(" %s %s:%d", d.Protocol, d.ListenAddress, d.ListenPort)
+		case d.CPUPercent != 0:
+			s += fmt.Sprintf(" %.0f%% for %.0fs", d.CPUPercent, d.SustainedSeconds)
+		case d.Fileless != "":
+			s += " " + d.Fileless
+		}
+		if d.TTY != "" {
+			s += " tty " + d.TTY
+		}
+		return s
 	case KindFile:
 		var d FileDetails
 		if e.DetailsAs(&d) != nil {

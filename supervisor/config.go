@@ -77,6 +77,11 @@ type Config struct {
 	// ExecOnly, when set, are the only files the app may execute, enforced
 	// with Landlock (drift: deny): the baseline's executables.
 	ExecOnly []string
+	// Scan, when set, is the /proc scan run beside the app: outsiders,
+	// fileless or drifted executables, unexpected root, listeners, reverse
+	// shells, CPU hogs (package procwatch). Its InBaseline is set here,
+	// from the baseline.
+	Scan *procwatch.ScanConfig
 	// Workload and Hostname identify the container in events.
 	Workload, Hostname string
 }
@@ -94,7 +99,7 @@ func (c Config) Validate() error {
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
 	}
-	if (c.Seccomp != nil || c.Exec != nil || c.watchesFiles() || len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
+	if (c.Seccomp != nil || c.Exec != nil || c.Scan != nil || c.watchesFiles() || len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
 		return fmt.Errorf("a seccomp filter or a baseline needs an event sink and a workload name")
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/filewatch"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
@@ -68,7 +69,11 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	s.cfg = cfg // with the filter watchConcerns may have made
 	defer xw.stop()
 	who := newWriters()
-	fw := startFileWatch(&cfg, who, xw.setBaseline, log)
+	base := &baselineRef{}
+	fw := startFileWatch(&cfg, who, func(m *filewatch.Manifest) { xw.setBaseline(m); base.set(m) }, log)
+	// Beside the app, from before it starts: an outsider may come at once.
+	ps := startScan(&cfg, base, log)
+	defer ps.wait()
 	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 && cfg.ExecOnly == nil {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			fw.wait(0, log)

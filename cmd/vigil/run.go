@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"time"
+
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
 	prestarted "github.com/vigilsec/vigil/supervisor/prestart/early"
+	"github.com/vigilsec/vigil/supervisor/procwatch"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
@@ -38,6 +41,8 @@ type runOptions struct {
 	// execWatch turns the exec watch on (the default); exec is what it got.
 	execWatch bool
 	exec      execState
+	// scanInterval is the /proc scan's period, 0 for none.
+	scanInterval time.Duration
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -51,6 +56,7 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	fs.DurationVar(&cfg.Rescan, "rescan", filewatch.DefaultRescan, "with a baseline, compare every file with it this often too (0: only at start)")
 	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events and subjects (default: the hostname)")
 	fs.BoolVar(&opts.execWatch, "exec-watch", true, "judge every exec of the app's processes by the policy's exec section and the baseline, and report what they say (false: none, and the app starts faster)")
+	fs.DurationVar(&opts.scanInterval, "scan-interval", procwatch.DefaultInterval, "scan /proc this often for what no exec shows: processes entered from outside (docker exec), fileless or drifted programs running, unexpected root, new listeners, reverse shells, CPU hogs (0: never)")
 	opts.bus = addBusFlags(fs)
 	return &cfg, opts
 }
@@ -123,6 +129,9 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if opts.exec, err = setupExec(cfg, g.exec, baseline, opts.execWatch, log); err != nil {
 		return err
 	}
+	if err := setupScan(cfg, opts.scanInterval, g.cred); err != nil {
+		return err
+	}
 	cfg.Sensitive = g.sensitive
 	if len(g.readOnly) > 0 {
 		cfg.ReadOnly, cfg.Hidden = g.readOnly, g.own
@@ -144,7 +153,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	}
 	bus := opts.bus.conn.URLs != ""
 	cfg.Own = ownFiles(opts, g, baseline)
-	if !bus && cfg.Seccomp == nil && cfg.Exec == nil && cfg.Baseline == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 && len(cfg.Own) == 0 {
+	if !bus && cfg.Seccomp == nil && cfg.Exec == nil && cfg.Scan == nil && cfg.Baseline == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 && len(cfg.Own) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {

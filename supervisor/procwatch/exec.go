@@ -187,7 +187,7 @@ func (x *Execs) drift(e *Exec) string {
 	switch {
 	case e.Fileless == "deleted":
 		return driftAbsent
-	case !ok && x.cfg.Drift != rules.DriftDeny && !withinRoots(e.Path, m.Roots):
+	case !ok && x.cfg.Drift != rules.DriftDeny && !WithinRoots(e.Path, m.Roots):
 		// The baseline takes no stand on trees it did not record (only
 		// Landlock does, under drift: deny).
 		return driftUnknown
@@ -229,8 +229,9 @@ func (e *Exec) call() *rules.ExecCall {
 	return &rules.ExecCall{Path: e.Path, Argv: e.Argv, ParentExe: e.ParentExe, ParentArgv0: e.ParentArgv0, UID: e.UID}
 }
 
-// withinRoots reports whether path is under one of the baseline's roots.
-func withinRoots(path string, roots []string) bool {
+// WithinRoots reports whether path is under one of the baseline's roots
+// (any path, with no roots).
+func WithinRoots(path string, roots []string) bool {
 	for _, r := range roots {
 		if filewatch.IsUnder(path, r) {
 			return true

@@ -49,6 +49,11 @@ type ScanConfig struct {
 	// CPUSustain is how long a process must stay busy to be reported
 	// (default 5 s).
 	CPUSustain time.Duration
+	// DescendantsOnly judges only vigil's descendants, and reports no
+	// outsider: for a vigil that does not own its PID namespace (on a
+	// host, as a child subreaper), where every other process is someone
+	// else's.
+	DescendantsOnly bool
 	// CPUAllow lists the programs allowed to be busy: a name without a
 	// slash matches the process's name (comm), its executable's base name
 	// or its argv[0]'s; a path matches its executable.

@@ -87,12 +87,14 @@ func (s *Scanner) Scan() ([]Finding, error) {
 	listen, netErr := inetSockets(tables, true)
 	ps := &pass{now: now, tree: newTree(s.procs, int32(s.cfg.Self))}
 	var out []Finding
+	judged := live[:0:0]
 	for _, p := range live {
-		if p.id.pid != int32(s.cfg.Self) {
+		if p.id.pid != int32(s.cfg.Self) && (!s.cfg.DescendantsOnly || ps.tree.descends(p.id.pid)) {
+			judged = append(judged, p)
 			out = append(out, s.judge(p, ps)...)
 		}
 	}
-	out = append(out, s.newListeners(live, ps.tree, listen)...)
+	out = append(out, s.newListeners(judged, ps.tree, listen)...)
 	if ps.allErr != nil {
 		netErr = errors.Join(netErr, ps.allErr)
 	}

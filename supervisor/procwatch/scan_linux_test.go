@@ -99,6 +99,17 @@ func TestScanOutsider(t *testing.T) {
 	if again := withRule(scan(t, s, outsider.Process.Pid), procwatch.RuleOutsider); len(again) != 0 {
 		t.Errorf("second scan: %+v, want the outsider reported once", again)
 	}
+	// A vigil that does not own its PID namespace judges its own alone.
+	only := newScanner(t, procwatch.ScanConfig{Self: self.Process.Pid, DescendantsOnly: true})
+	found, err = only.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range found {
+		if f.Process.PID == int32(outsider.Process.Pid) || f.Rule == procwatch.RuleOutsider {
+			t.Errorf("DescendantsOnly: %+v, want nothing of processes vigil did not start", f)
+		}
+	}
 }
 
 func TestScanFileless(t *testing.T) {
