@@ -18,7 +18,9 @@ type procScan struct {
 
 // baselineRef holds the baseline once it is read, for the watches that
 // start before it is.
-type baselineRef struct{ m atomic.Pointer[filewatch.Manifest] }
+type baselineRef struct {
+	m atomic.Pointer[filewatch.Manifest]
+}
 
 func (b *baselineRef) set(m *filewatch.Manifest) {
 	if m != nil {
