@@ -68,7 +68,8 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 	}
 	pid := int(req.Pid)
 	var e *procwatch.Exec
-	n.asOwner(ownerOf(pid), func() { e = procwatch.Inspect(pid, name == "execveat", req.Data.Args, w.cfg.Exec.Self) })
+	owner := ownerOf(pid)
+	n.asOwner(owner, func() { e = procwatch.Inspect(pid, name == "execveat", req.Data.Args, owner.uid) })
 	v := w.x.Decide(e)
 	if linux.NotifIDValid(n.listener, req.ID) != nil {
 		return // gone, or interrupted: it asks again

@@ -3,6 +3,7 @@ package linux
 import (
 	"fmt"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -79,4 +80,82 @@ func ReadSmall(path string, buf []byte) ([]byte, error) {
 		n += m
 	}
 	return buf[:n], nil
+}
+
+// Mem is an open /proc/PID/mem, read with pread: no poller registration,
+// no allocation.
+type Mem int
+
+// OpenMem opens pid's memory for reading; it needs ptrace access to pid.
+func OpenMem(pid int) (Mem, error) {
+	var fd int
+	err := retry(func() error {
+		var e error
+		fd, e = unix.Open("/proc/"+strconv.Itoa(pid)+"/mem", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		return e
+	})
+	if err != nil {
+		return -1, fmt.Errorf("opening the memory of %d: %w", pid, err)
+	}
+	return Mem(fd), nil
+}
+
+// ReadAt reads len(buf) bytes at addr, or fewer (what could be read).
+func (m Mem) ReadAt(buf []byte, addr uintptr) int {
+	var n int
+	if retry(func() error {
+		var e error
+		n, e = unix.Pread(int(m), buf, int64(addr))
+		return e
+	}) != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// Close closes m.
+func (m Mem) Close() { unix.Close(int(m)) }
+
+// FileStat is what vigil takes from a file's stat.
+type FileStat struct {
+	Dev, Ino     uint64
+	Mode         uint32
+	Size         int64
+	Mtime, Ctime unix.Timespec
+}
+
+// Resolve finds the file path names (following every symlink) and returns
+// its real path and its stat, in four system calls however deep the path:
+// an O_PATH open, a readlink of it, a fstat, a close.
+func Resolve(path string) (string, FileStat, error) {
+	var fd int
+	err := retry(func() error {
+		var e error
+		fd, e = unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		return e
+	})
+	if err != nil {
+		return "", FileStat{}, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := retry(func() error { return unix.Fstat(fd, &st) }); err != nil {
+		return "", FileStat{}, err
+	}
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
+	if err != nil {
+		return "", FileStat{}, err
+	}
+	return string(buf[:n]), FileStat{Dev: st.Dev, Ino: st.Ino, Mode: st.Mode, Size: st.Size, Mtime: st.Mtim, Ctime: st.Ctim}, nil
+}
+
+// Readlink reads a symlink (a /proc link) into a string, "" when it cannot.
+func Readlink(path string) string {
+	var buf [unix.PathMax]byte
+	n, err := unix.Readlink(path, buf[:])
+	if err != nil {
+		return ""
+	}
+	return string(buf[:n])
 }

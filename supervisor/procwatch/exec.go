@@ -123,6 +123,7 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	if !e.Exists {
 		return nil
 	}
+	e.complete(x.cfg.Self)
 	if x.cfg.Learned != nil && v.Errno == 0 {
 		argv0 := ""
 		if len(e.Argv) > 0 {

@@ -3,13 +3,13 @@ package procwatch
 import (
 	"bytes"
 	"encoding/binary"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/internal/linux"
 )
 
 // Exec is what a held execve or execveat is about to run, as read from the
@@ -59,36 +59,52 @@ const (
 )
 
 // Inspect reads what the held call of pid (execve, or execveat when at)
-// with arguments args will run. It needs ptrace access to pid: the caller
-// runs it with the process owner's filesystem ids when vigil lacks
-// CAP_SYS_PTRACE.
-func Inspect(pid int, at bool, args [6]uint64, self int) *Exec {
-	e := &Exec{pid: pid}
-	mem, err := os.Open("/proc/" + strconv.Itoa(pid) + "/mem")
-	if err == nil {
-		defer mem.Close()
-	}
+// with arguments args will run, and what judging it needs: the file, argv,
+// and the caller's exe and argv (uid is the caller's, as the caller
+// stat'ed /proc/PID). Only that, while the call is held: the rest of the
+// event is read once it was answered (complete). It needs ptrace access
+// to pid: the caller runs it with the process owner's filesystem ids when
+// vigil lacks CAP_SYS_PTRACE.
+func Inspect(pid int, at bool, args [6]uint64, uid uint32) *Exec {
+	e := &Exec{pid: pid, UID: uid}
 	pathArg, argvArg := args[0], args[1]
 	dirfd, flags := atFDCWD, uint64(0)
 	if at {
 		dirfd, pathArg, argvArg, flags = int(int32(args[0])), args[1], args[2], args[4]
 	}
-	if mem != nil {
+	if mem, err := linux.OpenMem(pid); err == nil {
 		e.Requested, _ = readString(mem, uintptr(pathArg), maxPathLen)
 		e.Argv = readArgv(mem, uintptr(argvArg))
+		mem.Close()
 	}
-	e.Cwd, _ = os.Readlink(procPath(pid, "cwd"))
 	e.resolve(dirfd, flags&atEmptyPath != 0)
-	e.Caller = processOf(pid)
+	if !e.Exists {
+		return e
+	}
 	// The program that runs the new one is the caller as it is now: after
 	// a fork, a copy of its parent.
-	e.UID, e.ParentExe = e.Caller.UID, e.Caller.Exe
+	e.Caller = &events.Process{PID: int32(pid), UID: uid, Exe: linux.Readlink(procPath(pid, "exe")), Argv: cmdline(pid)}
+	// Its ids, parent and directory now: a refused or short-lived program
+	// is gone by the time the event is made.
+	if status, err := linux.ReadSmall(procPath(pid, "status"), make([]byte, 4096)); err == nil {
+		statusIDs(status, e.Caller)
+	}
+	if e.Cwd == "" {
+		e.Cwd = linux.Readlink(procPath(pid, "cwd"))
+	}
+	e.ParentExe = e.Caller.Exe
 	if len(e.Caller.Argv) > 0 {
 		e.ParentArgv0 = e.Caller.Argv[0]
 	}
+	return e
+}
+
+// complete reads what only the event needs, once the call was answered:
+// the caller's ancestry up to self (its parents outlive it, mostly), the
+// file the loader is asked to run.
+func (e *Exec) complete(self int) {
 	e.Caller.Ancestry = ancestry(int(e.Caller.PPID), self)
 	e.Loaded = loaded(e)
-	return e
 }
 
 // resolve finds the file the call names: by dirfd (execveat), the
@@ -103,12 +119,13 @@ func (e *Exec) resolve(dirfd int, emptyPath bool) {
 	case p == "":
 		return // ENOENT
 	case !filepath.IsAbs(p) && dirfd != atFDCWD:
-		dir, err := os.Readlink(procPath(e.pid, "fd/"+strconv.Itoa(dirfd)))
-		if err != nil {
+		dir := linux.Readlink(procPath(e.pid, "fd/"+strconv.Itoa(dirfd)))
+		if dir == "" {
 			return
 		}
 		p = filepath.Join(dir, p)
 	case !filepath.IsAbs(p):
+		e.Cwd = linux.Readlink(procPath(e.pid, "cwd"))
 		p = filepath.Join(e.Cwd, p)
 	}
 	// /proc/self is the caller's, not vigil's.
@@ -121,12 +138,12 @@ func (e *Exec) resolve(dirfd int, emptyPath bool) {
 		e.fromFd(fd)
 		return
 	}
-	real, err := filepath.EvalSymlinks(p)
+	real, st, err := linux.Resolve(p)
 	if err != nil {
 		return
 	}
 	e.Path, e.open = real, real
-	e.stat()
+	e.setStat(st)
 }
 
 // fdLink reports whether p is a /proc/PID/fd/N link, which names an open
@@ -149,8 +166,8 @@ func fdLink(p string) (string, bool) {
 // fromFd names the file open at link (a /proc/PID/fd/N): a memfd, a
 // deleted file, or a file run through a descriptor.
 func (e *Exec) fromFd(link string) {
-	target, err := os.Readlink(link)
-	if err != nil {
+	target := linux.Readlink(link)
+	if target == "" {
 		return
 	}
 	e.Path, e.open = target, link
@@ -163,16 +180,17 @@ func (e *Exec) fromFd(link string) {
 	default:
 		e.Fileless = "fd"
 	}
-	e.stat()
+	if _, st, err := linux.Resolve(link); err == nil {
+		e.setStat(st)
+	}
 }
 
-func (e *Exec) stat() {
-	var st syscall.Stat_t
-	if syscall.Stat(e.open, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+func (e *Exec) setStat(st linux.FileStat) {
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return
 	}
 	e.Exists, e.mode = true, st.Mode
-	e.id = fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}
+	e.id = fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtime.Nano(), ctime: st.Ctime.Nano()}
 }
 
 // loaded is the file the dynamic loader is asked to run, "" when e does
@@ -204,14 +222,14 @@ func isLoader(name string) bool {
 }
 
 // readString reads a NUL-terminated string of at most limit bytes at addr.
-func readString(mem *os.File, addr uintptr, limit int) (string, bool) {
+func readString(mem linux.Mem, addr uintptr, limit int) (string, bool) {
 	if addr == 0 {
 		return "", false
 	}
 	var buf []byte
 	for len(buf) < limit {
 		chunk := make([]byte, min(4096-int(addr%4096), limit-len(buf)))
-		n, _ := mem.ReadAt(chunk, int64(addr))
+		n := mem.ReadAt(chunk, addr)
 		if i := bytes.IndexByte(chunk[:n], 0); i >= 0 {
 			return string(append(buf, chunk[:i]...)), true
 		}
@@ -226,15 +244,16 @@ func readString(mem *os.File, addr uintptr, limit int) (string, bool) {
 // readArgv reads a NULL-terminated array of string pointers at addr (a
 // 64-bit caller's), bounded by maxArgs and maxArgvLen; an argument cut
 // at maxArgLen ends with "…".
-func readArgv(mem *os.File, addr uintptr) []string {
+func readArgv(mem linux.Mem, addr uintptr) []string {
 	if addr == 0 {
 		return nil
 	}
 	ptrs := make([]byte, 8*64)
 	var argv []string
 	total := 0
+	w := window{mem: mem}
 	for len(argv) < maxArgs && total < maxArgvLen {
-		n, _ := mem.ReadAt(ptrs, int64(addr))
+		n := mem.ReadAt(ptrs, addr)
 		n -= n % 8
 		if n == 0 {
 			return argv
@@ -244,7 +263,7 @@ func readArgv(mem *os.File, addr uintptr) []string {
 			if p == 0 || len(argv) == maxArgs || total >= maxArgvLen {
 				return argv
 			}
-			s, complete := readString(mem, uintptr(p), maxArgLen)
+			s, complete := w.str(uintptr(p))
 			if !complete && len(s) == maxArgLen {
 				s += "…"
 			}
@@ -255,39 +274,56 @@ func readArgv(mem *os.File, addr uintptr) []string {
 	return argv
 }
 
-func procPath(pid int, rest string) string { return "/proc/" + strconv.Itoa(pid) + "/" + rest }
-
-// processOf is what /proc/PID/status and cmdline say of pid (readable
-// without ptrace access) and its exe (which needs it).
-func processOf(pid int) *events.Process {
-	p := &events.Process{PID: int32(pid)}
-	if status, err := os.ReadFile(procPath(pid, "status")); err == nil {
-		for line := range strings.SplitSeq(string(status), "\n") {
-			key, val, _ := strings.Cut(line, ":")
-			f := strings.Fields(val)
-			if len(f) == 0 {
-				continue
-			}
-			n, _ := strconv.ParseUint(f[0], 10, 32)
-			switch key {
-			case "Tgid":
-				p.PID = int32(n)
-			case "PPid":
-				p.PPID = int32(n)
-			case "Uid":
-				p.UID = uint32(n)
-			case "Gid":
-				p.GID = uint32(n)
-			}
-		}
-	}
-	p.Argv = cmdline(pid)
-	p.Exe, _ = os.Readlink(procPath(pid, "exe"))
-	return p
+// window reads strings that lie close together (argv's, most often
+// contiguous) with one read of the memory around them.
+type window struct {
+	mem linux.Mem
+	at  uintptr
+	buf []byte
 }
 
+// str is the string at addr, from the window when it lies in it whole.
+func (w *window) str(addr uintptr) (string, bool) {
+	if addr < w.at || addr >= w.at+uintptr(len(w.buf)) {
+		if w.buf == nil {
+			w.buf = make([]byte, 4096)
+		}
+		w.at, w.buf = addr, w.buf[:cap(w.buf)]
+		w.buf = w.buf[:w.mem.ReadAt(w.buf, addr)]
+	}
+	if rest := w.buf[addr-w.at:]; bytes.IndexByte(rest, 0) >= 0 {
+		return string(rest[:bytes.IndexByte(rest, 0)]), true
+	}
+	return readString(w.mem, addr, maxArgLen)
+}
+
+func procPath(pid int, rest string) string { return "/proc/" + strconv.Itoa(pid) + "/" + rest }
+
+// statusIDs fills p's pid, ppid, real uid and gid from /proc/PID/status.
+func statusIDs(status []byte, p *events.Process) {
+	for line := range strings.SplitSeq(string(status), "\n") {
+		key, val, _ := strings.Cut(line, ":")
+		f := strings.Fields(val)
+		if len(f) == 0 {
+			continue
+		}
+		n, _ := strconv.ParseUint(f[0], 10, 32)
+		switch key {
+		case "Tgid":
+			p.PID = int32(n)
+		case "PPid":
+			p.PPID = int32(n)
+		case "Uid":
+			p.UID = uint32(n)
+		case "Gid":
+			p.GID = uint32(n)
+		}
+	}
+}
+
+// cmdline is pid's argv, its first 4 KiB.
 func cmdline(pid int) []string {
-	cmd, err := os.ReadFile(procPath(pid, "cmdline"))
+	cmd, err := linux.ReadSmall(procPath(pid, "cmdline"), make([]byte, 4096))
 	if err != nil {
 		return nil
 	}
@@ -299,7 +335,7 @@ func cmdline(pid int) []string {
 func ancestry(pid, self int) []events.Ancestor {
 	var out []events.Ancestor
 	for pid > 1 && pid != self && len(out) < maxAncestry {
-		exe, _ := os.Readlink(procPath(pid, "exe"))
+		exe := linux.Readlink(procPath(pid, "exe"))
 		if exe == "" {
 			if argv := cmdline(pid); len(argv) > 0 {
 				exe = argv[0]
@@ -312,7 +348,7 @@ func ancestry(pid, self int) []events.Ancestor {
 }
 
 func ppidOf(pid int) int {
-	b, err := os.ReadFile(procPath(pid, "stat"))
+	b, err := linux.ReadSmall(procPath(pid, "stat"), make([]byte, 1024))
 	if err != nil {
 		return 0
 	}

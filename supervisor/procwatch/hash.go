@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 )
 
 // fileID says which content a file has without reading it: a file's
@@ -15,7 +14,7 @@ import (
 type fileID struct {
 	dev, ino     uint64
 	size         int64
-	mtime, ctime syscall.Timespec
+	mtime, ctime int64 // ns
 }
 
 // maxHashed bounds what one check reads: an executable larger than this
