@@ -227,7 +227,8 @@ func perExecUs(loop time.Duration) float64 {
 // vigil's exec concern each: answer at once (split-notify), Inspect first
 // (split-inspect), then Decide under drift: deny against the baseline of
 // /usr/bin, which hashes the file (split-decide-drift; Report is timed
-// after the answer, as vigil runs it beside). inspect-us, decide-us,
+// after the answer, as vigil runs it beside), each paired with a bare
+// child as the inits are. inspect-us, decide-us,
 // decide-first-us (the first exec's, which hashes true) and report-us are
 // this process's medians of each step.
 func BenchmarkJudgedExec(b *testing.B) {
@@ -420,6 +421,9 @@ func judgedSplit(b *testing.B, mode string) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(us(p50), "p50-us")
+	bare := timedExecs(b, []string{os.Args[0], "-test.run=^$", "-test.bench=^$"}, b.N, 0)
+	b.ReportMetric(us(bare), "bare-p50-us")
+	b.ReportMetric(us(p50-bare), "added-us")
 	if len(inspect) > 0 {
 		b.ReportMetric(us(median(inspect)), "inspect-us")
 	}
