@@ -40,14 +40,18 @@ const (
 	// execFilterEnv makes that child load a filter that notifies execve
 	// and send its listener on linuxtest.ChildSocket first.
 	execFilterEnv = "VIGIL_BENCH_EXEC_FILTER"
-	// execSettleEnv makes it wait that long before timing.
+	// execSettleEnv makes it wait until its parent (vigil) is idle before
+	// timing: vigil run --baseline first compares every file of the
+	// baseline (all of /usr/bin: ~0.5 s of CPU, spread over ~5 s here),
+	// which would compete with the execs on a 2-core machine.
 	execSettleEnv = "VIGIL_BENCH_EXEC_SETTLE"
 	// execWarmups are the untimed execs each child makes first (the
 	// drift hash of trueBin is then cached).
 	execWarmups = 50
-	// driftSettle lets vigil run --baseline finish its first comparison
-	// of the baseline (all of /usr/bin) before the child times anything.
-	driftSettle = 2 * time.Second
+	// settleTick and settleMax bound waitParentIdle: idle is no CPU
+	// used over two ticks in a row.
+	settleTick = 250 * time.Millisecond
+	settleMax  = 30 * time.Second
 )
 
 var loopScript = fmt.Sprintf(`i=0; while [ $i -lt %d ]; do %s; i=$((i+1)); done`, loopExecs, trueBin)
@@ -57,8 +61,8 @@ type execLauncher struct {
 	name string
 	// prefix is the command line before the app; nil runs it bare.
 	prefix func(testing.TB) []string
-	// settle is how long the JudgedExec child waits before timing.
-	settle time.Duration
+	// settle makes the JudgedExec child wait until vigil is idle.
+	settle bool
 }
 
 // execLaunchers are compared side by side, in this order.
@@ -71,7 +75,7 @@ var execLaunchers = []execLauncher{
 	{name: "vigil", prefix: vigilPrefix("run", "--")},
 	{name: "vigil-drift", prefix: func(tb testing.TB) []string {
 		return []string{vigilBinary(tb), "run", "--baseline", usrBinBaseline(tb), "--"}
-	}, settle: driftSettle},
+	}, settle: true},
 	// The default rule pack is not written yet: this measures any policy
 	// named by VIGIL_BENCH_EXEC_POLICY, with the drift alert.
 	{name: "vigil-policy", prefix: func(tb testing.TB) []string {
@@ -80,7 +84,7 @@ var execLaunchers = []execLauncher{
 			tb.Skipf("no policy to measure: set %s to a policy file (the default rule pack, once written)", execPolicyEnv)
 		}
 		return []string{vigilBinary(tb), "run", "--policy", policy, "--baseline", usrBinBaseline(tb), "--"}
-	}, settle: driftSettle},
+	}, settle: true},
 }
 
 func vigilPrefix(args ...string) func(testing.TB) []string {
@@ -242,7 +246,7 @@ func BenchmarkJudgedExec(b *testing.B) {
 			p50 := timedExecs(b, argv, b.N, l.settle)
 			b.ReportMetric(us(p50), "p50-us")
 			if l.prefix != nil {
-				bare := timedExecs(b, []string{os.Args[0], "-test.run=^$", "-test.bench=^$"}, b.N, 0)
+				bare := timedExecs(b, []string{os.Args[0], "-test.run=^$", "-test.bench=^$"}, b.N, false)
 				b.ReportMetric(us(bare), "bare-p50-us")
 				b.ReportMetric(us(p50-bare), "added-us")
 			}
@@ -257,10 +261,13 @@ func BenchmarkJudgedExec(b *testing.B) {
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
 // timedExecs runs the exec timer child with argv and returns its p50.
-func timedExecs(b *testing.B, argv []string, n int, settle time.Duration) time.Duration {
+func timedExecs(b *testing.B, argv []string, n int, settle bool) time.Duration {
 	b.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), execChildEnv+"="+strconv.Itoa(n), execSettleEnv+"="+settle.String())
+	cmd.Env = append(os.Environ(), execChildEnv+"="+strconv.Itoa(n))
+	if settle {
+		cmd.Env = append(cmd.Env, execSettleEnv+"=1")
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -295,9 +302,9 @@ var execveNotifies = []unix.SockFilter{
 }
 
 // execChild is the exec timer: with execFilterEnv it first puts execve
-// under a notifying filter and sends the listener; it waits execSettleEnv,
-// makes execWarmups untimed execs, times calls fork+exec+wait of trueBin
-// and prints their p50 and p99 in ns.
+// under a notifying filter and sends the listener; with execSettleEnv it
+// waits until its parent is idle. Then it makes execWarmups untimed execs,
+// times calls fork+exec+wait of trueBin and prints their p50 and p99 in ns.
 func execChild(calls int) int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
 	if os.Getenv(execFilterEnv) != "" {
@@ -313,8 +320,8 @@ func execChild(calls int) int {
 		}
 		unix.Close(listener)
 	}
-	if settle, err := time.ParseDuration(os.Getenv(execSettleEnv)); err == nil {
-		time.Sleep(settle)
+	if os.Getenv(execSettleEnv) != "" {
+		waitParentIdle()
 	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -347,6 +354,27 @@ func execChild(calls int) int {
 	}
 	fmt.Println(int64(percentile(samples, 50)), int64(percentile(samples, 99)))
 	return 0
+}
+
+// waitParentIdle waits until the parent has used no CPU time for two
+// ticks in a row, at most settleMax.
+func waitParentIdle() {
+	stat := "/proc/" + strconv.Itoa(os.Getppid()) + "/stat"
+	last, quiet := "", 0
+	for deadline := time.Now().Add(settleMax); quiet < 2 && time.Now().Before(deadline); {
+		time.Sleep(settleTick)
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return
+		}
+		// Fields 14 and 15 (utime, stime) after the comm, which may hold spaces.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if cpu := f[11] + " " + f[12]; cpu == last {
+			quiet++
+		} else {
+			last, quiet = cpu, 0
+		}
+	}
 }
 
 // judgedSplit runs the exec timer under a filter whose listener is this
@@ -421,7 +449,7 @@ func judgedSplit(b *testing.B, mode string) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(us(p50), "p50-us")
-	bare := timedExecs(b, []string{os.Args[0], "-test.run=^$", "-test.bench=^$"}, b.N, 0)
+	bare := timedExecs(b, []string{os.Args[0], "-test.run=^$", "-test.bench=^$"}, b.N, false)
 	b.ReportMetric(us(bare), "bare-p50-us")
 	b.ReportMetric(us(p50-bare), "added-us")
 	if len(inspect) > 0 {
