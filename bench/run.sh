@@ -216,7 +216,7 @@ exec_rows() {
 			row "exec loop, $name" "$(calc "$us") us/exec" "" ""
 			row "  added over bare" "$pct %" "< $max_exec_loop_pct %" "$(verdict "$pct" "$max_exec_loop_pct")"
 			;;
-		*) row "exec loop, $name" "$(calc "$us") us/exec" "" "(+$pct %)" ;;
+		*) row "exec loop, $name" "$(calc "$us") us/exec" "" "(added $pct %)" ;;
 		esac
 	done
 	us=$(metric BenchmarkJudgedExec/bare p50-us) || return 0
