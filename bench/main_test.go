@@ -27,10 +27,17 @@ func TestMain(m *testing.M) {
 		n, _ := strconv.Atoi(calls)
 		os.Exit(allowedChild(n))
 	}
+	if calls := os.Getenv(execChildEnv); calls != "" {
+		n, _ := strconv.Atoi(calls)
+		os.Exit(execChild(n))
+	}
 	code := m.Run()
 	stopSharedHub()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
+	}
+	if execDir != "" {
+		os.RemoveAll(execDir)
 	}
 	if allowedDir != "" {
 		os.RemoveAll(allowedDir)

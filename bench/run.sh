@@ -17,6 +17,12 @@
 #                   (default 300; 0 skips it)
 #   BUS_RUNS        runs of BenchmarkBusThroughput and BenchmarkOutboxReplay
 #                   (100,000 and 50,000 events each; default 3)
+#   EXEC            1 (default) runs BenchmarkExecLoop (-benchtime 3x) and
+#                   BenchmarkJudgedExec (-benchtime ${EXEC_CALLS}x), COUNT
+#                   runs each (~4 min with COUNT=5); 0 skips them
+#   EXEC_CALLS      execs each child of BenchmarkJudgedExec times (default 2000)
+#   VIGIL_BENCH_EXEC_POLICY  a policy for their vigil-policy line (the
+#                   default rule pack once written); unset skips it
 #   BENCH_OUT       keep the raw go test output in this file, for benchstat
 #
 # It reports and never fails on a MISS: a shared machine is too noisy for
@@ -31,6 +37,8 @@ hyperfine_runs=${HYPERFINE_RUNS:-300}
 syscalls=${SYSCALLS:-10000000}
 baseline=${BASELINE:-1}
 bus_runs=${BUS_RUNS:-3}
+exec_benchmarks=${EXEC:-1}
+exec_calls=${EXEC_CALLS:-2000}
 
 # The targets of the `vigil run` foundation.
 max_overhead_ms=3
@@ -46,6 +54,8 @@ max_file_event_ms=100 # a write to a baseline file until its event, p99
 max_bus_p99_ms=5        # a violation until a subscriber has it, p99
 min_bus_rate=50000      # events/s from one guard into JetStream
 max_bus_rss_mb=20       # the guard's RSS with a live connection
+# ... and of the exec watch issue.
+max_exec_loop_pct=15 # a loop of 2,000 /usr/bin/true under vigil, over bare
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -72,8 +82,8 @@ machine() {
 # and BenchmarkAllowedSyscall, whose op is one system call, on its own
 # with $syscalls calls per child.
 run_benchmarks() {
-	echo "== go test -bench . -skip AllowedSyscall -benchtime $benchtime -count $count"
-	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay' \
+	echo "== go test -bench . (the slow ones on their own) -benchtime $benchtime -count $count"
+	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay|ExecLoop|JudgedExec' \
 		-benchtime "$benchtime" -count "$count") |
 		tee "$raw"
 	echo "== go test -bench 'BusThroughput|OutboxReplay' -benchtime ${bus_runs}x -count 1"
@@ -82,6 +92,14 @@ run_benchmarks() {
 	echo "== go test -bench AllowedSyscall -benchtime ${syscalls}x -count $count"
 	(cd bench && go test -run '^$' -bench AllowedSyscall -benchtime "${syscalls}x" -count "$count") |
 		tee -a "$raw"
+	if [[ $exec_benchmarks == 1 ]]; then
+		echo "== go test -bench ExecLoop -benchtime 3x -count $count"
+		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench ExecLoop -benchtime 3x -count "$count") |
+			tee -a "$raw"
+		echo "== go test -bench JudgedExec -benchtime ${exec_calls}x -count $count"
+		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench JudgedExec -benchtime "${exec_calls}x" -count "$count") |
+			tee -a "$raw"
+	fi
 	if [[ $baseline == 1 ]]; then
 		echo "== go test -bench 'Baseline|Verify' -benchtime 1x -count 1"
 		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench 'Baseline|Verify' -benchtime 1x -count 1) |
@@ -181,6 +199,40 @@ summary() {
 	allowed_rows personality 0
 	baseline_rows
 	bus_rows
+	exec_rows
+}
+
+# exec_rows reports the exec watch: the shell loop per exec and over bare
+# (each run paired with a bare loop), and one judged exec with its split.
+exec_rows() {
+	local name us pct
+	us=$(metric BenchmarkExecLoop/bare us/exec) || return 0
+	row "exec loop, bare" "$(calc "$us") us/exec"
+	for name in tini vigil-no-watch vigil vigil-drift vigil-policy; do
+		us=$(metric "BenchmarkExecLoop/$name" us/exec) || continue
+		pct=$(calc "$(metric "BenchmarkExecLoop/$name" added-%)")
+		case $name in
+		vigil | vigil-policy)
+			row "exec loop, $name" "$(calc "$us") us/exec" "" ""
+			row "  added over bare" "$pct %" "< $max_exec_loop_pct %" "$(verdict "$pct" "$max_exec_loop_pct")"
+			;;
+		*) row "exec loop, $name" "$(calc "$us") us/exec" "" "(added $pct %)" ;;
+		esac
+	done
+	us=$(metric BenchmarkJudgedExec/bare p50-us) || return 0
+	row "one exec from Go, bare, p50" "$(calc "$us") us"
+	for name in vigil-no-watch vigil vigil-drift vigil-policy split-notify split-inspect split-decide-drift; do
+		us=$(metric "BenchmarkJudgedExec/$name" added-us) || continue
+		row "  $name, added" "$(calc "$us") us"
+	done
+	if us=$(metric BenchmarkJudgedExec/split-decide-drift inspect-us); then
+		row "  Inspect while held" "$(calc "$us") us"
+		row "  Decide (drift), hashed/cached" "$(calc "$(metric BenchmarkJudgedExec/split-decide-drift decide-first-us)")/$(calc "$(metric BenchmarkJudgedExec/split-decide-drift decide-us)") us"
+		row "  Report, after the answer" "$(calc "$(metric BenchmarkJudgedExec/split-decide-drift report-us)") us"
+	fi
+	if us=$(metric BenchmarkJudgedExec/inspect-live-sleep ns/op); then
+		row "  Inspect of a sleep, /proc only" "$(calc "$us / 1e3") us"
+	fi
 }
 
 # bus_rows reports the NATS bus against nats.go alone.
