@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -255,7 +254,6 @@ func BenchmarkJudgedExec(b *testing.B) {
 	for _, mode := range []string{"split-notify", "split-inspect", "split-decide-drift"} {
 		b.Run(mode, func(b *testing.B) { judgedSplit(b, mode) })
 	}
-	b.Run("inspect-live-sleep", benchInspectSleep)
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
@@ -413,7 +411,7 @@ func judgedSplit(b *testing.B, mode string) {
 		var v procwatch.Verdict
 		if mode != "split-notify" {
 			t := time.Now()
-			e = procwatch.Inspect(int(req.Pid), false, req.Data.Args, os.Getpid())
+			e = procwatch.Inspect(int(req.Pid), false, req.Data.Args, 0)
 			inspect = append(inspect, time.Since(t))
 			if x != nil {
 				t = time.Now()
@@ -462,24 +460,3 @@ func judgedSplit(b *testing.B, mode string) {
 	}
 }
 
-// benchInspectSleep times procwatch.Inspect of a live sleep with null
-// pointers for path and argv: only its /proc reads (status, cmdline, exe,
-// cwd, the parent's and the ancestry), not the caller's memory.
-func benchInspectSleep(b *testing.B) {
-	sleep := exec.Command("sleep", "1000")
-	if err := sleep.Start(); err != nil {
-		b.Skipf("starting sleep: %v", err)
-	}
-	defer func() {
-		sleep.Process.Signal(syscall.SIGKILL)
-		sleep.Wait()
-	}()
-	self := os.Getpid()
-	var e *procwatch.Exec
-	for b.Loop() {
-		e = procwatch.Inspect(sleep.Process.Pid, false, [6]uint64{}, self)
-	}
-	if e.Caller == nil || e.Caller.PID != int32(sleep.Process.Pid) {
-		b.Fatalf("Inspect read %+v, want sleep's pid %d", e.Caller, sleep.Process.Pid)
-	}
-}

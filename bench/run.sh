@@ -230,9 +230,6 @@ exec_rows() {
 		row "  Decide (drift), hashed/cached" "$(calc "$(metric BenchmarkJudgedExec/split-decide-drift decide-first-us)")/$(calc "$(metric BenchmarkJudgedExec/split-decide-drift decide-us)") us"
 		row "  Report, after the answer" "$(calc "$(metric BenchmarkJudgedExec/split-decide-drift report-us)") us"
 	fi
-	if us=$(metric BenchmarkJudgedExec/inspect-live-sleep ns/op); then
-		row "  Inspect of a sleep, /proc only" "$(calc "$us / 1e3") us"
-	fi
 }
 
 # bus_rows reports the NATS bus against nats.go alone.

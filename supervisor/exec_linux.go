@@ -84,6 +84,9 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 		}
 		return
 	}
+	if !w.x.NeedsReport(e, v) {
+		return
+	}
 	w.mu.Lock()
 	if !w.stopped {
 		w.reports <- execReport{e, v}

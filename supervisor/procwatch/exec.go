@@ -123,7 +123,6 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	if !e.Exists {
 		return nil
 	}
-	e.complete(x.cfg.Self)
 	if x.cfg.Learned != nil && v.Errno == 0 {
 		argv0 := ""
 		if len(e.Argv) > 0 {
@@ -134,6 +133,9 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	var out []events.Event
 	d := e.details(v)
 	add := func(rule string, sev events.Severity) {
+		if len(out) == 0 {
+			e.complete(x.cfg.Self) // only for an event: it costs a read per ancestor
+		}
 		act := events.ActionAlert
 		if v.Errno != 0 {
 			act = events.ActionDeny
@@ -173,8 +175,36 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	return out
 }
 
+// NeedsReport says whether Report could find anything to report of e,
+// answered with v, so that the many executions that give nothing are not
+// handed to the reporter at all: it is false only when no rule said
+// anything, the file is neither fileless nor the loader, and drift is off
+// or the file's content is already known to be the baseline's.
+func (x *Execs) NeedsReport(e *Exec, v Verdict) bool {
+	switch {
+	case !e.Exists:
+		return false
+	case e.Fileless != "", e.Loaded != "", v.Verdict == rules.VerdictAlert, v.Verdict == rules.VerdictDeny, v.Errno != 0, x.cfg.Learned != nil:
+		return true
+	case x.cfg.Drift == rules.DriftOff || x.cfg.Drift == "":
+		return false
+	case v.Drift != "":
+		return v.Drift != driftUnchanged && v.Drift != driftUnknown
+	}
+	select {
+	case <-x.loaded:
+	default:
+		return true // judged once the baseline is read
+	}
+	return x.judgeDrift(e, true) != driftUnchanged
+}
+
 // drift is what the baseline says of e's file.
-func (x *Execs) drift(e *Exec) string {
+func (x *Execs) drift(e *Exec) string { return x.judgeDrift(e, false) }
+
+// judgeDrift is drift; with cachedOnly, a file whose hash is not cached
+// yet is "changed" (judged again, by Report, which hashes it).
+func (x *Execs) judgeDrift(e *Exec, cachedOnly bool) string {
 	x.mu.Lock()
 	m := x.baseline
 	x.mu.Unlock()
@@ -196,6 +226,9 @@ func (x *Execs) drift(e *Exec) string {
 		return driftAbsent
 	}
 	if ent.Type != filewatch.TypeFile || ent.Size != e.id.size || ent.Mode&0o7777 != e.mode&0o7777 {
+		return driftChanged
+	}
+	if cachedOnly && !x.hashes.has(e) {
 		return driftChanged
 	}
 	sum, err := x.hashes.sum(e)

@@ -96,15 +96,14 @@ func Inspect(pid int, at bool, args [6]uint64, uid uint32) *Exec {
 	if len(e.Caller.Argv) > 0 {
 		e.ParentArgv0 = e.Caller.Argv[0]
 	}
+	e.Loaded = loaded(e)
 	return e
 }
 
-// complete reads what only the event needs, once the call was answered:
-// the caller's ancestry up to self (its parents outlive it, mostly), the
-// file the loader is asked to run.
+// complete reads what only an event needs, once the call was answered:
+// the caller's ancestry up to self (its parents outlive it, mostly).
 func (e *Exec) complete(self int) {
 	e.Caller.Ancestry = ancestry(int(e.Caller.PPID), self)
-	e.Loaded = loaded(e)
 }
 
 // resolve finds the file the call names: by dirfd (execveat), the

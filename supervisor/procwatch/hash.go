@@ -33,6 +33,14 @@ type hashCache struct {
 	sums map[fileID]string
 }
 
+// has reports whether e's file's hash is cached.
+func (c *hashCache) has(e *Exec) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.sums[e.id]
+	return ok
+}
+
 // sum is the hex SHA-256 of e's file, read from the cache when its
 // identity has not changed.
 func (c *hashCache) sum(e *Exec) (string, error) {
