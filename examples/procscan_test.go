@@ -27,6 +27,8 @@ func TestProcessScanInDocker(t *testing.T) {
 			name := startContainerWith(t, opts, imgs.hello, "sh", "-c", app)
 			waitForLog(t, name, regexp.MustCompile(`"rule":"proc.reverse-shell"`))
 			mustDocker(t, "exec", "-t", name, "sh", "-c", "sleep 2.5")
+			// A shell that stays a shell on its terminal: proc.terminal-shell.
+			mustDocker(t, "exec", "-t", name, "sh", "-c", "sleep 2.5; true")
 			waitForLog(t, name, regexp.MustCompile(`"rule":"proc.outsider"`))
 			found := map[string]events.ProcessDetails{}
 			var outsider *events.Process
@@ -61,6 +63,9 @@ func TestProcessScanInDocker(t *testing.T) {
 			}
 			if d := found["exec-t"]; outsider == nil || !strings.HasPrefix(d.TTY, "/dev/pts/") || !strings.Contains(d.Entered, "docker exec") {
 				t.Errorf("the docker exec -t shell: %+v %+v; want proc.outsider with a /dev/pts tty, entered by docker exec", outsider, d)
+			}
+			if d, ok := found["proc.terminal-shell"]; !ok || !strings.HasPrefix(d.TTY, "/dev/pts/") {
+				t.Errorf("terminal shell: %+v (found %v); want the shell docker exec -t started, with its tty", d, ok)
 			}
 			if d, ok := found["shell"]; !ok || !strings.HasSuffix(d.RemoteAddress, ":4444") {
 				t.Errorf("reverse shell: %+v (found %v); want one connected to port 4444", d, ok)

@@ -13,6 +13,7 @@ import (
 // and alert on them; they do not change.
 const (
 	RuleOutsider     = "proc.outsider"         // not a descendant of vigil (docker exec)
+	RuleTermShell    = "proc.terminal-shell"   // an outsider that is a shell on a terminal (docker exec -it sh)
 	RuleFileless     = "proc.fileless-running" // executable deleted or a memfd
 	RuleDrift        = "proc.drift-running"    // executable outside the baseline
 	RuleRoot         = "proc.root"             // uid 0 while the policy's user is not root

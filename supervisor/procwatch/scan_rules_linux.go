@@ -25,7 +25,11 @@ func (s *Scanner) judge(p *proc, ps *pass) []Finding {
 		}
 	}
 	if !t.descends(p.id.pid) {
-		add(RuleOutsider, events.SeverityHigh, "", s.outsider(p, t))
+		d := s.outsider(p, t)
+		add(RuleOutsider, events.SeverityHigh, "", d)
+		if d.TTY != "" && isShell(p) {
+			add(RuleTermShell, events.SeverityCritical, "", d)
+		}
 	}
 	if d, ok := fileless(p.exe); ok {
 		add(RuleFileless, events.SeverityCritical, p.exe, d)
@@ -192,4 +196,17 @@ func (s *Scanner) cpuAllowed(p *proc) bool {
 		}
 	}
 	return false
+}
+
+// shells are the programs proc.terminal-shell knows as shells.
+var shells = []string{"sh", "ash", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish"}
+
+// isShell reports whether p runs a shell, by its exe's base name or its
+// argv[0]'s (busybox runs the applet its argv[0] names; "-sh" is a login
+// shell).
+func isShell(p *proc) bool {
+	if slices.Contains(shells, filepath.Base(p.exe)) {
+		return true
+	}
+	return len(p.argv) > 0 && slices.Contains(shells, strings.TrimPrefix(filepath.Base(p.argv[0]), "-"))
 }
