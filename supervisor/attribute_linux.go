@@ -168,12 +168,31 @@ func underAny(path string, paths []string) bool {
 }
 
 // fileCalls is the files concern of the notify loop: the calls that say
-// who changes files.
-type fileCalls struct{}
+// who changes files (attribute), and those the file rules judge (rules:
+// files.log-clearing, files.link-sensitive).
+type fileCalls struct{ attribute, rules bool }
 
-func (fileCalls) calls() []specs.LinuxSyscall { return watchedCalls }
+func (c fileCalls) calls() []specs.LinuxSyscall {
+	if c.attribute {
+		return watchedCalls // every call the rules need too
+	}
+	return fileRuleCalls
+}
 
-func (fileCalls) handle(n *notifier, req *linux.SeccompNotif, name string) { n.attribute(req, name) }
+func (c fileCalls) handle(n *notifier, req *linux.SeccompNotif, name string) {
+	var found []fileFinding
+	if c.rules {
+		found = n.fileRules(req, name)
+	}
+	if c.attribute {
+		n.attribute(req, name)
+	} else {
+		n.answerContinue(req)
+	}
+	for _, f := range found {
+		n.emitFileFinding(f, int(req.Pid))
+	}
+}
 
 // attributesFiles reports whether cfg's filter should report the calls
 // that change files, so that file events name the process. Only where the

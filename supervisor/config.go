@@ -77,6 +77,10 @@ type Config struct {
 	// ExecOnly, when set, are the only files the app may execute, enforced
 	// with Landlock (drift: deny): the baseline's executables.
 	ExecOnly []string
+	// FileRules turns on the default pack's rules on file calls, with the
+	// exec watch: files.log-clearing (a log under /var/log truncated) and
+	// files.link-sensitive (a link made to a sensitive file).
+	FileRules bool
 	// Scan, when set, is the /proc scan run beside the app: outsiders,
 	// fileless or drifted executables, unexpected root, listeners, reverse
 	// shells, CPU hogs (package procwatch). Its InBaseline is set here,

@@ -58,8 +58,8 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if xw != nil {
 		asked = append(asked, xw)
 	}
-	if attributesFiles(&cfg) {
-		asked = append(asked, fileCalls{})
+	if fc := (fileCalls{attribute: attributesFiles(&cfg), rules: cfg.FileRules && cfg.Exec != nil}); fc.attribute || fc.rules {
+		asked = append(asked, fc)
 	}
 	concerns, err := watchConcerns(&cfg, asked...)
 	if err != nil {

@@ -80,6 +80,7 @@ func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, 
 		return st, nil
 	}
 	cfg.Exec = xc
+	cfg.FileRules = true
 	return st, nil
 }
 
