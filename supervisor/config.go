@@ -15,6 +15,9 @@ import (
 // Credential is the user, groups and capabilities the app runs with.
 type Credential = linux.Credential
 
+// DefaultSensitiveLate is when a read of a sensitive file counts as late.
+const DefaultSensitiveLate = 10 * time.Minute
+
 // DefaultGrace is how long remaining processes get between SIGTERM and SIGKILL.
 const DefaultGrace = 10 * time.Second
 
@@ -55,6 +58,10 @@ type Config struct {
 	// Sensitive are files (or directories of files) whose every read by
 	// the app is reported; watched with or without a Baseline.
 	Sensitive []string
+	// SensitiveLate, when positive, is how long after the start a read of
+	// a sensitive file is reported as files.sensitive-late rather than
+	// files.sensitive.
+	SensitiveLate time.Duration
 	// Own are vigil's own files and directories (policy, profile,
 	// baseline, credentials, outbox): every change to them by another
 	// process is reported as a critical file event (rule files.vigil).
@@ -92,7 +99,7 @@ type Config struct {
 
 // DefaultConfig returns a Config with every default set.
 func DefaultConfig() Config {
-	return Config{Grace: DefaultGrace}
+	return Config{Grace: DefaultGrace, SensitiveLate: DefaultSensitiveLate}
 }
 
 // Validate reports the first problem that would keep the app from starting.

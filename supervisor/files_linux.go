@@ -16,8 +16,9 @@ import (
 const (
 	fileRule      = "files.baseline"
 	sensitiveRule = "files.sensitive"
-	protectRule   = "files.protect" // a change refused by Landlock
-	ownRule       = "files.vigil"   // a change to vigil's own files
+	protectRule   = "files.protect"        // a change refused by Landlock
+	ownRule       = "files.vigil"          // a change to vigil's own files
+	lateRule      = "files.sensitive-late" // a sensitive file read long after the start
 )
 
 // fileWatch runs the baseline watch beside the app.
@@ -57,12 +58,17 @@ func startFileWatch(cfg *Config, who *writers, loaded func(*filewatch.Manifest),
 		}
 	}
 	degraded := func(path string, err error) { degradedAs(events.SeverityMedium, path, err) }
+	started := time.Now()
 	report := func(c filewatch.Change, op string) {
 		rule := fileRule
-		switch c.Kind {
-		case filewatch.SensitiveOpened:
+		switch {
+		case c.Kind == filewatch.SensitiveOpened && cfg.SensitiveLate > 0 && time.Since(started) > cfg.SensitiveLate:
+			// Servers read their secrets as they start: one read later
+			// is someone else's use of the server.
+			rule = lateRule
+		case c.Kind == filewatch.SensitiveOpened:
 			rule = sensitiveRule
-		case filewatch.Tampered:
+		case c.Kind == filewatch.Tampered:
 			rule = ownRule
 		}
 		ev := events.New(events.KindFile, rule, fileSeverity(c), events.ActionAlert)

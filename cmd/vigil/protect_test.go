@@ -205,3 +205,28 @@ func TestBusSecretsHiddenFromApp(t *testing.T) {
 		})
 	}
 }
+
+// TestSensitiveReadLate: a read of a sensitive file soon after the start
+// is files.sensitive (a server reading its secrets as it starts); one past
+// --sensitive-late is files.sensitive-late.
+func TestSensitiveReadLate(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte("s3cr3t"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	policy := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  sensitive: ["+secret+"]\n")
+	code, _, stderr := runVigil(t, modes[1], nil, "run", "--log-level=warn", "--baseline", "off", "--sensitive-late", "1s",
+		"--policy", policy, "--workload", "test", "--", "sh", "-c", "cat "+secret+" >/dev/null; sleep 1.5; cat "+secret+" >/dev/null; sleep 0.2")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	var rules []string
+	for _, ev := range syscallEvents(t, stderr) {
+		if ev.Kind == events.KindFile {
+			rules = append(rules, ev.Rule)
+		}
+	}
+	if strings.Join(rules, " ") != "files.sensitive files.sensitive-late" {
+		t.Errorf("file events %q, want files.sensitive then files.sensitive-late\nstderr:\n%s", rules, stderr)
+	}
+}

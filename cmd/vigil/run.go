@@ -53,6 +53,7 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	fs.StringVar(&opts.policy, "policy", "", "the policy file (YAML; default "+defaultPolicy+" when present)")
 	fs.StringVar(&opts.seccompProfile, "seccomp-profile", "", "start the app under this Docker/OCI seccomp profile (JSON, or docker-default for the built-in one), replacing the policy's, and report every call it does not allow")
 	fs.StringVar(&opts.baseline, "baseline", "", "watch the files of this baseline (vigil baseline) while the app runs, and report every change (default "+defaultBaseline+" when present; off: none)")
+	fs.DurationVar(&cfg.SensitiveLate, "sensitive-late", cfg.SensitiveLate, "report a read of a sensitive file this long after the start as files.sensitive-late (a server reads its secrets as it starts; 0: never)")
 	fs.DurationVar(&cfg.Rescan, "rescan", filewatch.DefaultRescan, "with a baseline, compare every file with it this often too (0: only at start)")
 	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events and subjects (default: the hostname)")
 	fs.BoolVar(&opts.execWatch, "exec-watch", true, "judge every exec of the app's processes by the policy's exec section and the baseline, and report what they say (false: none, and the app starts faster)")
