@@ -23,9 +23,9 @@ var Kinds = []Kind{KindExec, KindSyscall, KindFile, KindNetwork, KindProcess, Ki
 // Valid reports whether k is one of the kinds above.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
 
-// Reserved reports whether k is a kind vigil does not emit yet (network
-// policy will): subscribers may filter on it.
-func Reserved(k Kind) bool { return k == KindNetwork }
+// Reserved reports whether k is a kind vigil does not emit yet:
+// subscribers may filter on it. Every kind is emitted today.
+func Reserved(Kind) bool { return false }
 
 // needsProcess reports whether events of this kind always name a process.
 func (k Kind) needsProcess() bool {

@@ -63,6 +63,16 @@ func (e Event) detailSummary() string {
 			s += " errno " + strconv.Itoa(d.Errno)
 		}
 		return s + " " + string(e.Action)
+	case KindNetwork:
+		var d NetworkDetails
+		if e.DetailsAs(&d) != nil {
+			break
+		}
+		s := fmt.Sprintf("%s %s %s", d.Direction, d.Syscall, d.Address)
+		if d.Port != 0 {
+			s = fmt.Sprintf("%s %s %s", d.Direction, d.Syscall, netJoin(d.Address, d.Port))
+		}
+		return s + " " + string(e.Action)
 	case KindProcess:
 		var d ProcessDetails
 		if e.DetailsAs(&d) != nil {
@@ -140,4 +150,12 @@ func (e Event) detailSummary() string {
 		return s
 	}
 	return string(e.Details)
+}
+
+// netJoin is host:port, [host]:port for IPv6.
+func netJoin(host string, port int) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
 }

@@ -83,7 +83,7 @@ func (e Event) validateProcess(add addFunc) {
 
 func (e Event) validateDetails(add addFunc) {
 	if len(e.Details) == 0 {
-		if e.Kind == KindSyscall || e.Kind == KindExec || e.Kind == KindProcess || e.Kind == KindFile || e.Kind == KindLifecycle || e.Kind == KindDropped {
+		if e.Kind == KindSyscall || e.Kind == KindExec || e.Kind == KindProcess || e.Kind == KindNetwork || e.Kind == KindFile || e.Kind == KindLifecycle || e.Kind == KindDropped {
 			add("details", "missing, %s events need them", e.Kind)
 		}
 		return
@@ -101,6 +101,8 @@ func (e Event) validateDetails(add addFunc) {
 		validateExec(e.Details, add)
 	case KindProcess:
 		validateProcessDetails(e.Details, add)
+	case KindNetwork:
+		validateNetwork(e.Details, add)
 	case KindLifecycle:
 		validateLifecycle(e.Details, add)
 	case KindDropped:

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/vigilsec/vigil/events"
@@ -88,6 +89,10 @@ type Config struct {
 	// exec watch: files.log-clearing (a log under /var/log truncated) and
 	// files.link-sensitive (a link made to a sensitive file).
 	FileRules bool
+	// WatchConnects, with the exec watch, are destinations whose connects
+	// are reported (net.kubernetes-api: the cluster's API server). Every
+	// connect is then reported to vigil.
+	WatchConnects []netip.AddrPort
 	// Scan, when set, is the /proc scan run beside the app: outsiders,
 	// fileless or drifted executables, unexpected root, listeners, reverse
 	// shells, CPU hogs (package procwatch). Its InBaseline is set here,

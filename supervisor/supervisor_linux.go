@@ -61,6 +61,9 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if fc := (fileCalls{attribute: attributesFiles(&cfg), rules: cfg.FileRules && cfg.Exec != nil}); fc.attribute || fc.rules {
 		asked = append(asked, fc)
 	}
+	if len(cfg.WatchConnects) > 0 && cfg.Exec != nil {
+		asked = append(asked, netCalls{targets: cfg.WatchConnects})
+	}
 	concerns, err := watchConcerns(&cfg, asked...)
 	if err != nil {
 		cfg.Sandbox.Abort()

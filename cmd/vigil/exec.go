@@ -14,6 +14,7 @@ import (
 	"github.com/vigilsec/vigil/rules"
 	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
+	"github.com/vigilsec/vigil/supervisor/netwatch"
 	"github.com/vigilsec/vigil/supervisor/procwatch"
 )
 
@@ -81,6 +82,7 @@ func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, 
 	}
 	cfg.Exec = xc
 	cfg.FileRules = true
+	cfg.WatchConnects = netwatch.KubernetesAPI(os.Getenv)
 	return st, nil
 }
 

@@ -149,5 +149,8 @@ func joinKinds() string {
 			emitted = append(emitted, string(k))
 		}
 	}
+	if len(reserved) == 0 {
+		return strings.Join(emitted, ", ")
+	}
 	return strings.Join(emitted, ", ") + " (" + strings.Join(reserved, ", ") + ": reserved, nothing emits them yet)"
 }
