@@ -459,4 +459,3 @@ func judgedSplit(b *testing.B, mode string) {
 		b.ReportMetric(us(median(report)), "report-us")
 	}
 }
-
