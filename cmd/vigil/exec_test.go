@@ -159,3 +159,80 @@ func TestExecDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestExecPolicyRules: the policy's exec rules judge every exec before it
+// runs, a multi-call binary by the applet its argv[0] names: a deny rule
+// refuses (EACCES, exit 126 from the shell) and reports with the rule's
+// name, an alert rule reports and lets it run, an allow rule silences the
+// default, and the default (alert here) reports the rest.
+func TestExecPolicyRules(t *testing.T) {
+	bb := busybox(t)
+	dir := t.TempDir()
+	for _, applet := range []string{"nc", "id", "true"} {
+		if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy := writeFile(t, "policy.yaml", `apiVersion: vigil.dev/v1
+kind: Policy
+exec:
+  default: alert
+  deny:
+    - name: no-netcat-exec
+      program: [nc, ncat]
+      args: ["-e*"]
+  allow:
+    - name: tools
+      program: ["true", sh]
+    - name: quiet-nc
+      program: [nc]
+  `+"\n")
+	script := strings.Join([]string{
+		dir + "/nc -e /bin/sh 127.0.0.1 1 2>/dev/null; echo nc-e=$?",
+		dir + "/nc -w 1 127.0.0.1 1 2>/dev/null </dev/null; echo nc=$?",
+		dir + "/true; echo true=$?",
+		dir + "/id >/dev/null; echo id=$?",
+	}, "; ")
+	code, stdout, stderr := runVigil(t, modes[0], dockerCaps, "run", "--log-level=warn", "--baseline", "off", "--policy", policy, "--workload", "test", "--", bb, "sh", "-c", script)
+	if got := strings.Join(strings.Fields(stdout), " "); code != 0 || got != "nc-e=126 nc=1 true=0 id=0" {
+		t.Fatalf("exit %d, stdout %q; want nc -e refused (126), the others run\nstderr:\n%s", code, got, stderr)
+	}
+	var got []string
+	for _, ev := range syscallEvents(t, stderr) {
+		if ev.Kind != events.KindExec {
+			continue
+		}
+		d, err := ev.Exec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev.Rule+" "+string(ev.Action)+" "+filepath.Base(d.Argv[0]))
+	}
+	want := []string{"no-netcat-exec deny nc", "exec.default alert id"}
+	if !slices.Equal(got, want) {
+		t.Errorf("exec events %q, want %q\nstderr:\n%s", got, want, stderr)
+	}
+}
+
+// TestExecLoader: the dynamic loader asked to run a file (which the
+// kernel's execute checks never see) is reported: exec.loader, with the
+// file.
+func TestExecLoader(t *testing.T) {
+	ld, err := filepath.EvalSymlinks("/lib64/ld-linux-x86-64.so.2")
+	if err != nil {
+		t.Skip("no glibc loader at /lib64/ld-linux-x86-64.so.2 (not x86_64 glibc)")
+	}
+	code, _, stderr := runVigil(t, modes[1], nil, "run", "--log-level=warn", "--baseline", "off", "--", "sh", "-c", ld+" /usr/bin/true; true")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	var loaded []string
+	for _, ev := range syscallEvents(t, stderr) {
+		if d, err := ev.Exec(); err == nil && ev.Rule == "exec.loader" {
+			loaded = append(loaded, d.Loaded)
+		}
+	}
+	if !slices.Equal(loaded, []string{"/usr/bin/true"}) {
+		t.Errorf("exec.loader events for %q, want one for /usr/bin/true\nstderr:\n%s", loaded, stderr)
+	}
+}
