@@ -38,6 +38,8 @@ type runOptions struct {
 	// execWatch turns the exec watch on (the default); exec is what it got.
 	execWatch bool
 	exec      execState
+	// rules is --rules: the default rule pack, or off.
+	rules string
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -51,6 +53,7 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	fs.DurationVar(&cfg.Rescan, "rescan", filewatch.DefaultRescan, "with a baseline, compare every file with it this often too (0: only at start)")
 	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events and subjects (default: the hostname)")
 	fs.BoolVar(&opts.execWatch, "exec-watch", true, "judge every exec of the app's processes by the policy's exec section and the baseline, and report what they say (false: none, and the app starts faster)")
+	fs.StringVar(&opts.rules, "rules", rulesDefault, "the default rule pack (docs/rules.md), applied with the exec watch: default, or off (the policy's rules section turns single rules off)")
 	opts.bus = addBusFlags(fs)
 	return &cfg, opts
 }
@@ -110,19 +113,25 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 // profile ask for, and the baseline to watch, into cfg, with the event sink
 // and identity their reports need.
 func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error {
-	g, err := loadGuard(policyPath(opts.policy), opts.seccompProfile)
+	pack, err := packWanted(opts.rules, opts.execWatch)
+	if err != nil {
+		return err
+	}
+	g, err := loadGuard(policyPath(opts.policy), opts.seccompProfile, pack)
 	if err != nil {
 		return err
 	}
 	cfg.Seccomp, cfg.SeccompRules, cfg.Credential = g.filter, g.ruleNames, g.cred
+	cfg.SeccompSeverities, cfg.SeccompPack = g.severities, g.packRules
 	opts.seccompCaps = g.seccompCaps
 	baseline, err := loadBaseline(cfg, opts.baseline)
 	if err != nil {
 		return err
 	}
-	if opts.exec, err = setupExec(cfg, g.exec, baseline, opts.execWatch, log); err != nil {
+	if opts.exec, err = setupExec(cfg, g.exec, g.pack, baseline, opts.execWatch, log); err != nil {
 		return err
 	}
+	opts.exec.pack = packState(g.pack, pack, opts.rules)
 	cfg.Sensitive = g.sensitive
 	if len(g.readOnly) > 0 {
 		cfg.ReadOnly, cfg.Hidden = g.readOnly, g.own
