@@ -24,6 +24,8 @@ func playRole(role string, args []string) int {
 		return storm()
 	case "fileless":
 		return fileless(args)
+	case "pack":
+		return packRole(args)
 	}
 	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
 	return 99
