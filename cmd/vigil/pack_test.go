@@ -267,4 +267,3 @@ func TestPackBadConfig(t *testing.T) {
 		})
 	}
 }
-
