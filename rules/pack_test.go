@@ -184,3 +184,17 @@ func FuzzPack(f *testing.F) {
 		WithRules(nil, p.SeccompRules())
 	})
 }
+
+// BenchmarkDefaultPack is what loading the pack adds to every vigil run
+// with the exec watch: decoding and compiling it.
+func BenchmarkDefaultPack(b *testing.B) {
+	for b.Loop() {
+		p, err := DefaultPack()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.ExecMatcher(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
