@@ -184,7 +184,7 @@ var examples = []example{
 	{
 		name:     "future section",
 		give:     header + "network:\n  allow: [10.0.0.0/8]\n",
-		wantErrs: []string{`policy.yaml:3:1: unknown key "network": want apiVersion, kind, seccomp, exec, files, user, groups or capabilities`},
+		wantErrs: []string{`policy.yaml:3:1: unknown key "network": want apiVersion, kind, seccomp, exec, files, rules, user, groups or capabilities`},
 	},
 	{
 		name: "every problem at once",
@@ -300,5 +300,21 @@ seccomp:
 		give:       header + "user: \"4294967295:0\"\n",
 		wantErrs:   []string{`policy.yaml:3:7: invalid user "4294967295:0": want uid:gid, two numbers below 4294967295`},
 		schemaSkip: true,
+	},
+	{
+		name: "rule pack rules disabled",
+		give: header + "rules:\n  disable: [proc.package-manager, proc.ptrace]\n",
+	},
+	{
+		name: "rule pack off",
+		give: header + "rules:\n  pack: off\n",
+	},
+	{
+		name: "rule pack: unknown rule and value",
+		give: header + "rules:\n  pack: none\n  disable: [proc.ptrace, proc.shell]\n",
+		wantErrs: []string{
+			`policy.yaml:4:9: unknown pack "none": want default or off`,
+			`policy.yaml:5:26: unknown rule "proc.shell": want a rule of the default pack (docs/rules.md): proc.shell-from-app, proc.package-manager, proc.network-tool, proc.netcat-exec, proc.exec-from-tmp, proc.credential-search, proc.bulk-removal, proc.system-user-shell, proc.ssh-nonstandard-port, proc.ptrace, proc.packet-socket, proc.kernel-module or proc.setuid-bit`,
+		},
 	},
 }

@@ -20,6 +20,11 @@ type ExecCall struct {
 	ParentArgv0 string
 	// UID is the caller's real uid.
 	UID uint32
+	// ParentArgv is the caller's whole argv (ParentArgv0 first): a
+	// multi-call binary run as "busybox sh" is the applet sh.
+	ParentArgv []string
+	// TTY is whether the caller's standard input is a terminal.
+	TTY bool
 }
 
 // ExecJudge is an exec section compiled for judging. Its methods do not
@@ -123,6 +128,9 @@ type execFacts struct {
 	call                           *ExecCall
 	argv0Base, pathBase            string
 	parentExeBase, parentArgv0Base string
+	// applet and parentApplet are argv[1] of a multi-call binary run by
+	// its own name ("busybox sh"); only the rule pack sets them.
+	applet, parentApplet string
 }
 
 // Judge gives the verdict of an execution and the rule that decided it:
@@ -161,9 +169,9 @@ func base(name string) string {
 // matches tries the cheap conditions first.
 func (m *execMatcher) matches(f *execFacts) bool {
 	return (m.uids == nil || m.uidMatches(f.call.UID)) &&
-		(m.program == nil || anyMatch(m.program, f.argv0Base, f.pathBase, "")) &&
-		(m.path == nil || anyMatch(m.path, f.call.Path, "", "")) &&
-		(m.parent == nil || anyMatch(m.parent, f.parentExeBase, f.parentArgv0Base, f.call.ParentExe)) &&
+		(m.program == nil || anyMatch(m.program, f.argv0Base, f.pathBase, f.applet)) &&
+		(m.path == nil || anyMatch(m.path, f.call.Path)) &&
+		(m.parent == nil || anyMatch(m.parent, f.parentExeBase, f.parentArgv0Base, f.call.ParentExe, f.parentApplet)) &&
 		(m.args == nil || m.argsMatch(f.call.Argv))
 }
 
@@ -178,11 +186,12 @@ func (m *execMatcher) uidMatches(uid uint32) bool {
 
 // anyMatch reports whether a glob matches one of the names; an empty name
 // (unknown) matches none.
-func anyMatch(globs []glob, a, b, c string) bool {
+func anyMatch(globs []glob, names ...string) bool {
 	for i := range globs {
-		g := &globs[i]
-		if a != "" && g.match(a) || b != "" && g.match(b) || c != "" && g.match(c) {
-			return true
+		for _, n := range names {
+			if n != "" && globs[i].match(n) {
+				return true
+			}
 		}
 	}
 	return false
@@ -194,16 +203,19 @@ func (m *execMatcher) argsMatch(argv []string) bool {
 		return false
 	}
 	for i := range m.args {
-		found := false
-		for _, a := range argv[1:] {
-			if m.args[i].match(a) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !argMatch(&m.args[i], argv) {
 			return false
 		}
 	}
 	return true
+}
+
+// argMatch: g matches an argument after argv[0].
+func argMatch(g *glob, argv []string) bool {
+	for i := 1; i < len(argv); i++ {
+		if g.match(argv[i]) {
+			return true
+		}
+	}
+	return false
 }

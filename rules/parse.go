@@ -98,12 +98,13 @@ func sorted(lists ...[]*Problem) []error {
 }
 
 func (d *decoder) policy(n *yaml.Node, p *Policy) {
-	d.mapping(n, "apiVersion, kind, seccomp, exec, files, user, groups or capabilities", &p.pos, map[string]field{
+	d.mapping(n, "apiVersion, kind, seccomp, exec, files, rules, user, groups or capabilities", &p.pos, map[string]field{
 		"apiVersion":   d.str(&p.APIVersion),
 		"kind":         d.str(&p.Kind),
 		"seccomp":      d.seccomp(&p.Seccomp),
 		"exec":         d.exec(&p.Exec),
 		"files":        d.files(&p.Files),
+		"rules":        d.rulesSection(&p.Rules),
 		"user":         d.str(&p.User),
 		"groups":       d.groups(&p.Groups),
 		"capabilities": d.strs(&p.Capabilities, &p.pos, "capabilities"),
@@ -130,6 +131,18 @@ func (d *decoder) files(dst **FilesSection) field {
 			"sensitive": d.strs(&f.Sensitive, &f.pos, "sensitive"),
 		})
 		*dst = f
+		return n.Kind == yaml.MappingNode
+	}
+}
+
+func (d *decoder) rulesSection(dst **RulesSection) field {
+	return func(n *yaml.Node) bool {
+		s := &RulesSection{}
+		d.mapping(n, "pack or disable", &s.pos, map[string]field{
+			"pack":    d.str(&s.Pack),
+			"disable": d.strs(&s.Disable, &s.pos, "disable"),
+		})
+		*dst = s
 		return n.Kind == yaml.MappingNode
 	}
 }

@@ -22,6 +22,9 @@ type Policy struct {
 	Exec *ExecSection
 	// Files is nil when the policy has no files section.
 	Files *FilesSection
+	// Rules is nil when the policy has no rules section: the default rule
+	// pack, whole.
+	Rules *RulesSection
 	// User is "uid:gid", the ids the app runs as; "" keeps vigil's own.
 	User string
 	// Groups are the app's supplementary group ids.
@@ -59,6 +62,33 @@ type FilesSection struct {
 	Sensitive []string
 
 	pos positions
+}
+
+// The values of rules.pack.
+const (
+	PackDefault = "default"
+	PackOff     = "off"
+)
+
+// RulesSection says which rules of the default rule pack apply.
+type RulesSection struct {
+	// Pack is PackDefault (when "") or PackOff: no pack rule at all.
+	Pack string
+	// Disable are pack rules turned off, by name.
+	Disable []string
+
+	pos positions
+}
+
+// PackOn reports whether the default rule pack applies; s may be nil.
+func (s *RulesSection) PackOn() bool { return s == nil || s.Pack != PackOff }
+
+// Disabled are the pack rules s turns off; s may be nil.
+func (s *RulesSection) Disabled() []string {
+	if s == nil {
+		return nil
+	}
+	return s.Disable
 }
 
 // SeccompSection is the seccomp filter: a base profile, an optional default

@@ -98,3 +98,23 @@ func TestSchemaNames(t *testing.T) {
 		t.Errorf("schema capabilities = %v, want %v", got, want)
 	}
 }
+
+// TestSchemaPackRules checks the schema's pack rule names against the
+// default pack.
+func TestSchemaPackRules(t *testing.T) {
+	var s struct {
+		Defs struct {
+			PackRule struct{ Enum []string } `json:"packRule"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema, &s); err != nil {
+		t.Fatal(err)
+	}
+	p, err := DefaultPack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Defs.PackRule.Enum, p.Names(); !slices.Equal(got, want) {
+		t.Errorf("schema pack rules = %v, want %v", got, want)
+	}
+}

@@ -61,7 +61,30 @@ func (p *Policy) problems() []*Problem {
 	if p.Files != nil {
 		p.Files.check(c)
 	}
+	if p.Rules != nil {
+		p.Rules.check(c)
+	}
 	return c.problems
+}
+
+func (s *RulesSection) check(c *checker) {
+	if (s.Pack != "" || s.pos.has("pack")) && !s.pos.failed["pack"] && s.Pack != PackDefault && s.Pack != PackOff {
+		c.add(s.pos.of("pack"), "unknown pack %q: want %s or %s", s.Pack, PackDefault, PackOff)
+	}
+	if len(s.Disable) == 0 {
+		return
+	}
+	pack, err := DefaultPack()
+	if err != nil {
+		c.add(s.pos.of(""), "bug: the default rule pack: %v", err)
+		return
+	}
+	names := pack.Names()
+	for i, n := range s.Disable {
+		if !slices.Contains(names, n) {
+			c.add(s.pos.of(fmt.Sprintf("disable.%d", i)), "unknown rule %q: want a rule of the default pack (docs/rules.md): %s", n, oneOf(names))
+		}
+	}
 }
 
 func (f *FilesSection) check(c *checker) {

@@ -40,6 +40,14 @@ type Config struct {
 	// SeccompRules names the filter's rules in events, by Outcome.Rule;
 	// seccomp.rule.<index> where it has no name.
 	SeccompRules []string
+	// SeccompSeverities give the severity of the events of the filter's
+	// rules, by Outcome.Rule; where it has none (""), the action says.
+	SeccompSeverities []events.Severity
+	// SeccompPack is how many of the filter's first rules are the rule
+	// pack's. A call one of them logs (an alert) is answered as the rest of
+	// the filter would answer it: a pack alert never lets through what the
+	// policy or the profile refuse.
+	SeccompPack int
 	// Events receives what vigil reports; required with Seccomp.
 	Events events.Sink
 	// Credential is what the app drops to (through the sandbox re-exec):

@@ -113,6 +113,12 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 		return
 	}
 	out := n.filter.Decide(seccomp.Data(req.Data))
+	if out.Action == seccomp.ActionLog && out.Rule >= 0 && out.Rule < n.cfg.SeccompPack {
+		// A pack alert: reported as such unless the rest refuses the call.
+		if rest := n.filter.DecideFrom(seccomp.Data(req.Data), n.cfg.SeccompPack); rest.Action != seccomp.ActionAllow && rest.Action != seccomp.ActionLog {
+			out = rest
+		}
+	}
 	name := n.filter.SyscallName(req.Data.Nr)
 	// Let through by the profile (or by a learning run, which logs all):
 	// the concern that asked for it answers.
@@ -304,7 +310,11 @@ func (n *notifier) event(req *linux.SeccompNotif, out seccomp.Outcome, name stri
 	default:
 		errno = int(syscall.ENOSYS)
 	}
-	ev := events.New(events.KindSyscall, n.ruleName(out), severity(action), action)
+	sev := severity(action)
+	if out.Rule >= 0 && out.Rule < len(n.cfg.SeccompSeverities) && n.cfg.SeccompSeverities[out.Rule] != "" {
+		sev = n.cfg.SeccompSeverities[out.Rule]
+	}
+	ev := events.New(events.KindSyscall, n.ruleName(out), sev, action)
 	ev.Workload = n.cfg.Workload
 	ev.Container = events.Container{Hostname: n.cfg.Hostname}
 	ev.Process = proc

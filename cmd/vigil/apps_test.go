@@ -22,6 +22,8 @@ func playRole(role string, args []string) int {
 		return violate()
 	case "storm":
 		return storm()
+	case "pack":
+		return packRole(args)
 	}
 	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
 	return 99

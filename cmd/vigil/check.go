@@ -31,7 +31,7 @@ func setupCheck(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 		if strings.HasSuffix(file, ".json") {
 			policy, profile = "", file
 		}
-		g, err := loadGuard(policy, profile)
+		g, err := loadGuard(policy, profile, false)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

@@ -27,6 +27,8 @@ type execState struct {
 	// enforcement is "landlock" when the kernel refuses drift, "off"
 	// otherwise.
 	enforcement string
+	// pack is the rule pack's state: "default (N rules)", or "off (why)".
+	pack string
 }
 
 // features adds the exec watch's state to the started event's features.
@@ -34,15 +36,17 @@ func (s execState) features(f map[string]string) {
 	f["exec_watch"] = s.watch
 	f["exec_drift"] = string(s.drift)
 	f["exec_enforcement"] = s.enforcement
+	f["rule_pack"] = s.pack
 }
 
 // setupExec puts the exec watch that sec (nil: the policy has no exec
-// section) asks for into cfg: every execution of the app's processes is
-// judged, and under drift: deny only the baseline's executables may run.
+// section) and the rule pack (nil: none) ask for into cfg: every execution
+// of the app's processes is judged, and under drift: deny only the
+// baseline's executables may run.
 // baseline is the baseline's path, "" for none. With the watch off
 // (watch false, or no seccomp user notification), drift: deny is still
 // enforced by Landlock, unreported, memfds aside.
-func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, watch bool, log *zap.Logger) (execState, error) {
+func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, pack *rules.Pack, baseline string, watch bool, log *zap.Logger) (execState, error) {
 	st := execState{watch: "on", drift: sec.EffectiveDrift(baseline != ""), enforcement: "off"}
 	switch {
 	case !watch:
@@ -58,6 +62,13 @@ func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, baseline string, 
 			return st, err
 		}
 		xc.Judge = judge.Judge
+	}
+	if pack != nil {
+		judge, err := pack.ExecMatcher()
+		if err != nil {
+			return st, fmt.Errorf("bug: the rule pack: %w", err)
+		}
+		xc.Pack = judge.Match
 	}
 	if st.drift == rules.DriftDeny {
 		if baseline == "" {

@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/rules"
 	"github.com/vigilsec/vigil/supervisor"
@@ -51,16 +52,21 @@ type guard struct {
 	// profileFile is the seccomp profile's file: "" for none, or the
 	// built-in one's name.
 	profileFile string
+	// pack is the rule pack in force, nil for none; its syscall rules are
+	// the filter's first packRules rules, severities their events'.
+	pack       *rules.Pack
+	packRules  int
+	severities []events.Severity
 }
 
 // loadGuard reads the policy at policy (none when "") and the profile (a
 // path or "docker-default", replacing the policy's) and compiles what they
-// ask for.
-func loadGuard(policy, profile string) (guard, error) {
+// ask for, with the rule pack when pack is set and the policy keeps it.
+func loadGuard(policy, profile string, pack bool) (guard, error) {
 	var g guard
 	var p *rules.Policy
+	var err error
 	if policy != "" {
-		var err error
 		if p, err = rules.Load(policy); err != nil {
 			return g, err
 		}
@@ -90,14 +96,30 @@ func loadGuard(policy, profile string) (guard, error) {
 	if profile == "" && p != nil {
 		g.profileFile = p.ProfilePath()
 	}
+	if pack {
+		var sec *rules.RulesSection
+		if p != nil {
+			sec = p.Rules
+		}
+		if g.pack, err = loadPack(sec); err != nil {
+			return g, err
+		}
+	}
 	spec, err := seccompSpec(p, profile, load)
-	if err != nil || spec == nil {
+	if err != nil {
 		return g, err
 	}
-	if g.filter, err = seccomp.Compile(spec, ""); err != nil {
-		return g, fmt.Errorf("%s: %w", firstOf(policy, profile), err)
+	if g.pack != nil {
+		spec, g.ruleNames, g.severities = withPack(spec, g.pack)
+		g.packRules = len(g.ruleNames)
 	}
-	for i := range spec.Syscalls {
+	if spec == nil {
+		return g, nil
+	}
+	if g.filter, err = seccomp.Compile(spec, ""); err != nil {
+		return g, fmt.Errorf("%s: %w", firstOf(policy, profile, "the rule pack"), err)
+	}
+	for i := range spec.Syscalls[g.packRules:] {
 		name := rules.ProfileRuleName(i)
 		if p != nil {
 			name = p.SeccompRuleName(i)

@@ -43,6 +43,8 @@ type runOptions struct {
 	exec      execState
 	// scanInterval is the /proc scan's period, 0 for none.
 	scanInterval time.Duration
+	// rules is --rules: the default rule pack, or off.
+	rules string
 }
 
 // runFlags defines the flags of vigil run on fs and returns the config they fill.
@@ -58,6 +60,7 @@ func runFlags(fs *pflag.FlagSet) (*supervisor.Config, *runOptions) {
 	fs.StringVar(&cfg.Workload, "workload", "", "the workload name in events and subjects (default: the hostname)")
 	fs.BoolVar(&opts.execWatch, "exec-watch", true, "judge every exec of the app's processes by the policy's exec section and the baseline, and report what they say (false: none, and the app starts faster)")
 	fs.DurationVar(&opts.scanInterval, "scan-interval", procwatch.DefaultInterval, "scan /proc this often for what no exec shows: processes entered from outside (docker exec), fileless or drifted programs running, unexpected root, new listeners, reverse shells, CPU hogs (0: never)")
+	fs.StringVar(&opts.rules, "rules", rulesDefault, "the default rule pack (docs/rules.md), applied with the exec watch: default, or off (the policy's rules section turns single rules off)")
 	opts.bus = addBusFlags(fs)
 	return &cfg, opts
 }
@@ -117,22 +120,28 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 // profile ask for, and the baseline to watch, into cfg, with the event sink
 // and identity their reports need.
 func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error {
-	g, err := loadGuard(policyPath(opts.policy), opts.seccompProfile)
+	pack, err := packWanted(opts.rules, opts.execWatch)
+	if err != nil {
+		return err
+	}
+	g, err := loadGuard(policyPath(opts.policy), opts.seccompProfile, pack)
 	if err != nil {
 		return err
 	}
 	cfg.Seccomp, cfg.SeccompRules, cfg.Credential = g.filter, g.ruleNames, g.cred
+	cfg.SeccompSeverities, cfg.SeccompPack = g.severities, g.packRules
 	opts.seccompCaps = g.seccompCaps
 	baseline, err := loadBaseline(cfg, opts.baseline)
 	if err != nil {
 		return err
 	}
-	if opts.exec, err = setupExec(cfg, g.exec, baseline, opts.execWatch, log); err != nil {
+	if opts.exec, err = setupExec(cfg, g.exec, g.pack, baseline, opts.execWatch, log); err != nil {
 		return err
 	}
 	if err := setupScan(cfg, opts.scanInterval, g.cred); err != nil {
 		return err
 	}
+	opts.exec.pack = packState(g.pack, pack, opts.rules)
 	cfg.Sensitive = g.sensitive
 	if len(g.readOnly) > 0 {
 		cfg.ReadOnly, cfg.Hidden = g.readOnly, g.own

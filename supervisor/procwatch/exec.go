@@ -22,10 +22,17 @@ const (
 // (rules.ExecJudge); nil allows everything.
 type Judge func(c *rules.ExecCall) (rules.Verdict, string)
 
+// Pack lists the rule pack's rules that match an execution
+// (rules.PackJudge); nil matches none.
+type Pack func(c *rules.ExecCall) []rules.PackMatch
+
 // ExecConfig says how executions are judged.
 type ExecConfig struct {
 	// Judge is the policy's exec section.
 	Judge Judge
+	// Pack is the rule pack's exec rules: each match is reported, and a
+	// deny rule's refuses the execution.
+	Pack Pack
 	// Drift is the effective drift mode (rules.ExecSection.EffectiveDrift).
 	Drift rules.Drift
 	// Enforced says that the kernel refuses drift by itself (Landlock
@@ -82,6 +89,8 @@ type Verdict struct {
 	// Drift is the baseline's status when it was judged while held
 	// (drift: deny), else "".
 	Drift string
+	// Pack are the rule pack's rules that matched.
+	Pack []rules.PackMatch
 }
 
 // Decide judges e while its call is held: the policy's rules, and under
@@ -92,10 +101,19 @@ func (x *Execs) Decide(e *Exec) Verdict {
 	if !e.Exists {
 		return v // the kernel says ENOENT; $PATH lookups make many
 	}
+	c := e.call()
 	if x.cfg.Judge != nil {
-		v.Verdict, v.Rule = x.cfg.Judge(e.call())
+		v.Verdict, v.Rule = x.cfg.Judge(c)
 		if v.Verdict == rules.VerdictDeny {
 			v.Errno = syscall.EACCES
+		}
+	}
+	if x.cfg.Pack != nil {
+		v.Pack = x.cfg.Pack(c)
+		for _, m := range v.Pack {
+			if m.Action == rules.VerdictDeny {
+				v.Errno = syscall.EACCES
+			}
 		}
 	}
 	if x.cfg.Drift == rules.DriftDeny {
@@ -116,8 +134,8 @@ const (
 )
 
 // Report builds the events e gives rise to, once its call was answered
-// with v: drift and fileless execution, the loader run on a file, and the
-// policy's rule when it said alert or deny. It waits for the baseline when
+// with v: drift and fileless execution, the loader run on a file, the
+// policy's rule when it said alert or deny, and each rule pack match. It waits for the baseline when
 // drift is judged and the baseline is still being read.
 func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	if !e.Exists {
@@ -172,6 +190,9 @@ func (x *Execs) Report(e *Exec, v Verdict) []events.Event {
 	case rules.VerdictDeny:
 		add(v.Rule, events.SeverityHigh)
 	}
+	for _, m := range v.Pack {
+		add(m.Name, events.Severity(m.Severity))
+	}
 	return out
 }
 
@@ -184,7 +205,7 @@ func (x *Execs) NeedsReport(e *Exec, v Verdict) bool {
 	switch {
 	case !e.Exists:
 		return false
-	case e.Fileless != "", e.Loaded != "", v.Verdict == rules.VerdictAlert, v.Verdict == rules.VerdictDeny, v.Errno != 0, x.cfg.Learned != nil:
+	case e.Fileless != "", e.Loaded != "", v.Verdict == rules.VerdictAlert, v.Verdict == rules.VerdictDeny, v.Errno != 0, len(v.Pack) > 0, x.cfg.Learned != nil:
 		return true
 	case x.cfg.Drift == rules.DriftOff || x.cfg.Drift == "":
 		return false
@@ -260,7 +281,11 @@ func (e *Exec) details(v Verdict) events.ExecDetails {
 }
 
 func (e *Exec) call() *rules.ExecCall {
-	return &rules.ExecCall{Path: e.Path, Argv: e.Argv, ParentExe: e.ParentExe, ParentArgv0: e.ParentArgv0, UID: e.UID}
+	c := &rules.ExecCall{Path: e.Path, Argv: e.Argv, ParentExe: e.ParentExe, ParentArgv0: e.ParentArgv0, UID: e.UID, TTY: e.TTY}
+	if e.Caller != nil {
+		c.ParentArgv = e.Caller.Argv
+	}
+	return c
 }
 
 // WithinRoots reports whether path is under one of the baseline's roots

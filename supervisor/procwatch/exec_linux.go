@@ -35,6 +35,8 @@ type Exec struct {
 	// program's parent).
 	ParentExe, ParentArgv0 string
 	UID                    uint32
+	// TTY is whether the caller's standard input is a terminal.
+	TTY bool
 
 	pid  int
 	open string // what to open to read the file: a /proc/PID/fd link for a descriptor
@@ -97,6 +99,7 @@ func Inspect(pid int, at bool, args [6]uint64, uid uint32) *Exec {
 		e.ParentArgv0 = e.Caller.Argv[0]
 	}
 	e.Loaded = loaded(e)
+	e.TTY = isTerminal(procPath(pid, "fd/0"))
 	return e
 }
 
@@ -104,6 +107,13 @@ func Inspect(pid int, at bool, args [6]uint64, uid uint32) *Exec {
 // the caller's ancestry up to self (its parents outlive it, mostly).
 func (e *Exec) complete(self int) {
 	e.Caller.Ancestry = ancestry(int(e.Caller.PPID), self)
+}
+
+// isTerminal reports whether the descriptor link names a terminal: a
+// pseudo-terminal, a virtual console or the console.
+func isTerminal(link string) bool {
+	t := linux.Readlink(link)
+	return t != "" && (strings.HasPrefix(t, "/dev/pts/") || strings.HasPrefix(t, "/dev/tty") || t == "/dev/console")
 }
 
 // resolve finds the file the call names: by dirfd (execveat), the

@@ -137,6 +137,20 @@ func (f *Filter) Watched(d Data) bool {
 	return false
 }
 
+// DecideFrom is Decide with the profile's rules before index first left
+// out: the verdict of the rules a call would reach if those did not match.
+func (f *Filter) DecideFrom(d Data, first int) Outcome {
+	if d.Arch != f.auditArch || (f.x32 && uint32(d.Nr)&x32Bit != 0) {
+		return Outcome{Action: ActionKillProcess, Rule: RuleForeignArch}
+	}
+	for _, i := range f.byNr[uint32(d.Nr)] {
+		if f.rules[i].out.Rule >= first && f.rules[i].matches(&d.Args) {
+			return f.rules[i].out
+		}
+	}
+	return f.def
+}
+
 // Outcome is the profile's verdict on syscall nr with args, for the
 // architecture the filter was compiled for.
 func (f *Filter) Outcome(nr int32, args [6]uint64) Outcome {

@@ -389,3 +389,34 @@ func TestWatch(t *testing.T) {
 	}
 	agree(t, f, 20000)
 }
+
+// TestDecideFrom: leaving out the first rules gives the verdict of those
+// after them, or the default.
+func TestDecideFrom(t *testing.T) {
+	f := compile(t, &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"chmod"}, Action: specs.ActLog},
+			{Names: []string{"chmod"}, Action: specs.ActErrno, ErrnoRet: uintp(13)},
+			{Names: []string{"socket"}, Action: specs.ActLog},
+		},
+	}, "x86_64")
+	chmod, socket := Data{Nr: 90, Arch: f.auditArch}, Data{Nr: 41, Arch: f.auditArch}
+	tests := []struct {
+		name  string
+		give  Data
+		first int
+		want  Outcome
+	}{
+		{name: "all", give: chmod, first: 0, want: Outcome{Action: ActionLog, Rule: 0}},
+		{name: "past the first", give: chmod, first: 1, want: Outcome{Action: ActionErrno, Errno: 13, Rule: 1}},
+		{name: "to the default", give: socket, first: 3, want: Outcome{Action: ActionAllow, Rule: RuleDefault}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := f.DecideFrom(tt.give, tt.first); got != tt.want {
+				t.Errorf("DecideFrom = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

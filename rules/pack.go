@@ -1,0 +1,164 @@
+package rules
+
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// PackKind is the kind of a rule pack file.
+const PackKind = "RulePack"
+
+// defaultPack is the default rule pack (docs/rules.md).
+//
+//go:embed pack/default.yaml
+var defaultPack []byte
+
+// Severity ranks a pack rule's events, as events.Severity does.
+type Severity string
+
+// The severities, least urgent first.
+const (
+	SeverityInfo     Severity = "info"
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+var severities = []Severity{SeverityInfo, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+
+// Pack is a rule pack: named detections of what an attacker does in a
+// container, each an exec match or a seccomp rule.
+type Pack struct {
+	Rules []PackRule
+}
+
+// PackRule is one rule of a pack: exactly one of Exec and Syscall is set.
+type PackRule struct {
+	// Name is the rule's name in events: stable, documented in
+	// docs/rules.md under that anchor.
+	Name        string
+	Description string
+	Severity    Severity
+	// Action is VerdictAlert (the default, when "") or VerdictDeny.
+	Action Verdict
+	// Exec are alternatives: the rule matches an execution that one of them
+	// matches.
+	Exec []PackExec
+	// Syscall are seccomp rules (Names, Args, Errno; the action follows
+	// Action: errno for deny, log for alert).
+	Syscall []Rule
+
+	pos positions
+}
+
+// PackExec matches an execution: every condition that is set must hold.
+// Path, Program, Args, Parent and UID are those of ExecRule; the Not
+// conditions hold when none of their patterns matches.
+type PackExec struct {
+	Path, Program, Args, Parent, UID []string
+	// NotProgram and NotParent are judged by names the caller cannot
+	// choose: the executable's base name and path, and the argv[0] (or
+	// applet) only of a multi-call binary such as busybox.
+	NotProgram, NotParent, NotPath []string
+	// NotArgs: no argument after argv[0] matches one of them.
+	NotArgs []string
+	// TTY: the caller's standard input is a terminal.
+	TTY bool
+
+	pos positions
+}
+
+// PackMatch is a pack rule that matched an execution.
+type PackMatch struct {
+	Name     string
+	Severity Severity
+	Action   Verdict
+}
+
+// DefaultPack is the rule pack embedded in vigil.
+func DefaultPack() (*Pack, error) {
+	return ParsePack("rules/pack/default.yaml", defaultPack)
+}
+
+// Names lists the pack's rule names, in order.
+func (p *Pack) Names() []string {
+	names := make([]string, len(p.Rules))
+	for i := range p.Rules {
+		names[i] = p.Rules[i].Name
+	}
+	return names
+}
+
+// Without is p less the named rules; a name p does not have is an error.
+func (p *Pack) Without(names []string) (*Pack, error) {
+	for _, n := range names {
+		if !slices.ContainsFunc(p.Rules, func(r PackRule) bool { return r.Name == n }) {
+			return nil, fmt.Errorf("rule pack: no rule %q: want one of %s", n, oneOf(p.Names()))
+		}
+	}
+	out := &Pack{}
+	for _, r := range p.Rules {
+		if !slices.Contains(names, r.Name) {
+			out.Rules = append(out.Rules, r)
+		}
+	}
+	return out, nil
+}
+
+// effectiveAction is the rule's action, VerdictAlert when "".
+func (r *PackRule) effectiveAction() Verdict {
+	if r.Action == "" {
+		return VerdictAlert
+	}
+	return r.Action
+}
+
+// SeccompRules are the pack's syscall rules as seccomp rules named by
+// their pack rule: errno (EPERM unless set) for deny, log for alert.
+func (p *Pack) SeccompRules() []Rule {
+	var out []Rule
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		for _, sc := range r.Syscall {
+			sc.Name, sc.Action = r.Name, ActionLog
+			if r.effectiveAction() == VerdictDeny {
+				sc.Action = ActionErrno
+			} else {
+				sc.Errno = ""
+			}
+			sc.Names, sc.Args = slices.Clone(sc.Names), slices.Clone(sc.Args)
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// SeverityOf is the severity of the pack rule named name, "" when p has
+// none by that name.
+func (p *Pack) SeverityOf(name string) Severity {
+	for i := range p.Rules {
+		if p.Rules[i].Name == name {
+			return p.Rules[i].Severity
+		}
+	}
+	return ""
+}
+
+// WithRules is s with rs evaluated before its own rules (the first match
+// wins); a nil s is a filter that allows everything else. s is not changed.
+func WithRules(s *specs.LinuxSeccomp, rs []Rule) *specs.LinuxSeccomp {
+	out := specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	if s != nil {
+		out = *s
+	}
+	calls := make([]specs.LinuxSyscall, 0, len(rs)+len(out.Syscalls))
+	for i := range rs {
+		calls = append(calls, rs[i].syscall())
+	}
+	out.Syscalls = append(calls, out.Syscalls...)
+	return &out
+}
