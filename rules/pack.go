@@ -31,9 +31,34 @@ const (
 var severities = []Severity{SeverityInfo, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
 
 // Pack is a rule pack: named detections of what an attacker does in a
-// container, each an exec match or a seccomp rule.
+// container, each an exec match or a seccomp rule; and, for the default
+// pack, the built-in rules (BuiltinRules) vigil applies in code.
 type Pack struct {
 	Rules []PackRule
+	// Off are the built-in rules turned off.
+	Off []string
+}
+
+// BuiltinRules are the default pack's rules that vigil applies in code
+// rather than as an exec match or a seccomp rule (the file calls, the
+// network concern, the /proc scan): turned off like the others, and
+// documented in docs/files.md, docs/network.md and docs/process.md.
+var BuiltinRules = []string{
+	"files.log-clearing", "files.link-sensitive", "files.sensitive-late",
+	"net.kubernetes-api",
+	"proc.outsider", "proc.terminal-shell", "proc.fileless-running", "proc.drift-running",
+	"proc.root", "proc.listener", "proc.reverse-shell", "proc.cpu-hog",
+}
+
+// On reports whether the rule named name is on in p; a nil p has none on.
+func (p *Pack) On(name string) bool {
+	if p == nil {
+		return false
+	}
+	if slices.Contains(BuiltinRules, name) {
+		return !slices.Contains(p.Off, name)
+	}
+	return slices.ContainsFunc(p.Rules, func(r PackRule) bool { return r.Name == name })
 }
 
 // PackRule is one rule of a pack: exactly one of Exec and Syscall is set.
@@ -84,23 +109,28 @@ func DefaultPack() (*Pack, error) {
 	return ParsePack("rules/pack/default.yaml", defaultPack)
 }
 
-// Names lists the pack's rule names, in order.
+// Names lists the pack's rule names, in order, then the built-in ones.
 func (p *Pack) Names() []string {
-	names := make([]string, len(p.Rules))
+	names := make([]string, len(p.Rules), len(p.Rules)+len(BuiltinRules))
 	for i := range p.Rules {
 		names[i] = p.Rules[i].Name
 	}
-	return names
+	return append(names, BuiltinRules...)
 }
 
 // Without is p less the named rules; a name p does not have is an error.
 func (p *Pack) Without(names []string) (*Pack, error) {
 	for _, n := range names {
-		if !slices.ContainsFunc(p.Rules, func(r PackRule) bool { return r.Name == n }) {
+		if !slices.Contains(p.Names(), n) {
 			return nil, fmt.Errorf("rule pack: no rule %q: want one of %s", n, oneOf(p.Names()))
 		}
 	}
-	out := &Pack{}
+	out := &Pack{Off: slices.Clone(p.Off)}
+	for _, n := range names {
+		if slices.Contains(BuiltinRules, n) {
+			out.Off = append(out.Off, n)
+		}
+	}
 	for _, r := range p.Rules {
 		if !slices.Contains(names, r.Name) {
 			out.Rules = append(out.Rules, r)

@@ -198,3 +198,38 @@ func BenchmarkDefaultPack(b *testing.B) {
 		}
 	}
 }
+
+// TestPackBuiltinRules: the rules vigil applies in code are the pack's
+// too: on by default, turned off by name like the others, and off with no
+// pack at all.
+func TestPackBuiltinRules(t *testing.T) {
+	p, err := DefaultPack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := p.Without([]string{"files.log-clearing", "proc.cpu-hog", "proc.ptrace"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name         string
+		give         *Pack
+		wantOn, want bool
+	}{
+		{name: "files.log-clearing", give: p, want: true},
+		{name: "files.log-clearing", give: q},
+		{name: "proc.cpu-hog", give: q},
+		{name: "proc.ptrace", give: q},
+		{name: "net.kubernetes-api", give: q, want: true},
+		{name: "proc.shell-from-app", give: q, want: true},
+		{name: "net.kubernetes-api", give: nil},
+		{name: "no.such-rule", give: p},
+	} {
+		if got := tt.give.On(tt.name); got != tt.want {
+			t.Errorf("On(%s) = %v, want %v (pack off: %v)", tt.name, got, tt.want, tt.give.Off)
+		}
+	}
+	if _, err := p.Without([]string{"files.no-such"}); err == nil {
+		t.Error("Without(files.no-such): no error")
+	}
+}

@@ -101,6 +101,9 @@ type Config struct {
 	// are reported (net.kubernetes-api: the cluster's API server). Every
 	// connect is then reported to vigil.
 	WatchConnects []netip.AddrPort
+	// RulesOff are the built-in rules of the pack turned off: their
+	// events are not made (rules.BuiltinRules).
+	RulesOff []string
 	// Scan, when set, is the /proc scan run beside the app: outsiders,
 	// fileless or drifted executables, unexpected root, listeners, reverse
 	// shells, CPU hogs (package procwatch). Its InBaseline is set here,

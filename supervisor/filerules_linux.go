@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -137,8 +138,11 @@ func (n *notifier) linkFinding(symlink bool, path func(pathArg) (string, bool), 
 	return []fileFinding{{linkSensitiveRule, events.FileDetails{Path: linkPath, Op: "link", Change: "linked", Actual: "-> " + to}}}
 }
 
-// emitFileFinding reports f, made by pid.
+// emitFileFinding reports f, made by pid, unless its rule is off.
 func (n *notifier) emitFileFinding(f fileFinding, pid int) {
+	if slices.Contains(n.cfg.RulesOff, f.rule) {
+		return
+	}
 	ev := events.New(events.KindFile, f.rule, events.SeverityHigh, events.ActionAlert)
 	ev.Workload = n.cfg.Workload
 	ev.Container = events.Container{Hostname: n.cfg.Hostname}

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"errors"
+	"slices"
 	"sync/atomic"
 
 	"go.uber.org/zap"
@@ -58,6 +59,9 @@ func startScan(cfg *Config, base *baselineRef, log *zap.Logger) *procScan {
 	go func() {
 		defer close(ps.done)
 		err := s.Run(ps.stop, func(f procwatch.Finding) {
+			if slices.Contains(cfg.RulesOff, f.Rule) {
+				return
+			}
 			ev, err := f.Event()
 			if err != nil {
 				log.Error("bug: a process event", zap.Error(err))

@@ -92,9 +92,27 @@ func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, pack *rules.Pack,
 		return st, nil
 	}
 	cfg.Exec = xc
-	cfg.FileRules = true
-	cfg.WatchConnects = netwatch.KubernetesAPI(os.Getenv)
+	cfg.FileRules = pack.On("files.log-clearing") || pack.On("files.link-sensitive")
+	if pack.On("net.kubernetes-api") {
+		cfg.WatchConnects = netwatch.KubernetesAPI(os.Getenv)
+	}
+	if !pack.On("files.sensitive-late") {
+		cfg.SensitiveLate = 0
+	}
+	cfg.RulesOff = builtinOff(pack)
 	return st, nil
+}
+
+// builtinOff are the built-in rules of the pack that p turns off (all of
+// them without a pack).
+func builtinOff(p *rules.Pack) []string {
+	var off []string
+	for _, n := range rules.BuiltinRules {
+		if !p.On(n) {
+			off = append(off, n)
+		}
+	}
+	return off
 }
 
 // execOnly reads the baseline now (Landlock needs its executables before

@@ -195,7 +195,7 @@ exec:
 		dir + "/true; echo true=$?",
 		dir + "/id >/dev/null; echo id=$?",
 	}, "; ")
-	code, stdout, stderr := runVigil(t, modes[0], dockerCaps, "run", "--log-level=warn", "--baseline", "off", "--policy", policy, "--workload", "test", "--", bb, "sh", "-c", script)
+	code, stdout, stderr := runVigil(t, modes[0], dockerCaps, "run", "--log-level=warn", "--rules=off", "--baseline", "off", "--policy", policy, "--workload", "test", "--", bb, "sh", "-c", script)
 	if got := strings.Join(strings.Fields(stdout), " "); code != 0 || got != "nc-e=126 nc=1 true=0 id=0" {
 		t.Fatalf("exit %d, stdout %q; want nc -e refused (126), the others run\nstderr:\n%s", code, got, stderr)
 	}

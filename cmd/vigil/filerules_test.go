@@ -32,12 +32,25 @@ func TestFileRules(t *testing.T) {
 		"ln -s " + dir + "/not-a-log " + dir + "/ordinary-link",
 		"echo done",
 	}, "; ")
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
+	off := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nrules:\n  disable: [files.log-clearing]\n")
+	tests := []struct {
+		name string
+		mode mode
+		args []string
+		// wantLog: the truncated log is reported (its rule is on).
+		wantLog bool
+	}{
+		{name: "pid1", mode: modes[0], wantLog: true},
+		{name: "subreaper", mode: modes[1], wantLog: true},
+		{name: "log-clearing-disabled", mode: modes[0], args: []string{"--policy", off}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			os.Remove(dir + "/shadow-link")
 			os.Remove(dir + "/passwd-link")
 			os.Remove(dir + "/ordinary-link")
-			code, stdout, stderr := runVigil(t, m, dockerCaps, "run", "--log-level=warn", "--workload", "test", "--", bb, "sh", "-c", script)
+			args := append(append([]string{"run", "--log-level=warn", "--workload", "test"}, tt.args...), "--", bb, "sh", "-c", script)
+			code, stdout, stderr := runVigil(t, tt.mode, dockerCaps, args...)
 			if code != 0 || strings.TrimSpace(stdout) != "done" {
 				t.Fatalf("exit %d, stdout %q; stderr:\n%s", code, stdout, stderr)
 			}
@@ -56,9 +69,11 @@ func TestFileRules(t *testing.T) {
 				got = append(got, ev.Rule+" "+d.Path)
 			}
 			want := []string{
-				"files.log-clearing " + logFile.Name(),
 				"files.link-sensitive " + filepath.Join(dir, "shadow-link"),
 				"files.link-sensitive " + filepath.Join(dir, "passwd-link"),
+			}
+			if tt.wantLog {
+				want = append(want, "files.log-clearing "+logFile.Name())
 			}
 			slices.Sort(got)
 			slices.Sort(want)

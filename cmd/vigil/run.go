@@ -138,7 +138,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if opts.exec, err = setupExec(cfg, g.exec, g.pack, baseline, opts.execWatch, log); err != nil {
 		return err
 	}
-	if err := setupScan(cfg, opts.scanInterval, g.cred); err != nil {
+	if err := setupScan(cfg, opts.scanInterval, g.cred, g.pack); err != nil {
 		return err
 	}
 	opts.exec.pack = packState(g.pack, pack, opts.rules)
