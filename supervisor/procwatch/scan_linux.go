@@ -54,6 +54,7 @@ type Scanner struct {
 	cfg       ScanConfig
 	procs     map[int32]*proc
 	listeners map[uint64]struct{} // listening inodes already handled
+	unowned   map[uint64]int      // listening inodes whose owner was not found yet, by passes
 	gen       uint64
 	rd        reader
 	buf       []byte

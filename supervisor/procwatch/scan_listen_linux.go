@@ -30,7 +30,16 @@ func (s *Scanner) newListeners(live []*proc, t *tree, socks map[uint64]socket) [
 	}
 	s.findOwners(live, want)
 	var out []Finding
+	pending := make(map[uint64]int)
 	for inode, p := range want {
+		if p == nil && s.unowned[inode] < unownedPasses {
+			// Its owner may have started after the pass listed the
+			// processes: looked for again next time, and only then
+			// taken for a sidecar's.
+			pending[inode] = s.unowned[inode] + 1
+			delete(s.listeners, inode)
+			continue
+		}
 		if p == nil || p.id.pid == int32(s.cfg.Self) {
 			continue
 		}
@@ -41,11 +50,16 @@ func (s *Scanner) newListeners(live []*proc, t *tree, socks map[uint64]socket) [
 				ListenAddress: sk.Local.Addr().String(), ListenPort: int(sk.Local.Port())},
 		})
 	}
+	s.unowned = pending // forget the closed ones
 	slices.SortFunc(out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.Process.PID, b.Process.PID), cmp.Compare(a.Details.ListenPort, b.Details.ListenPort))
 	})
 	return out
 }
+
+// unownedPasses is how many passes a listener no visible process holds is
+// looked at again before it is taken for one outside the PID namespace.
+const unownedPasses = 2
 
 // findOwners sets each wanted inode to the lowest-pid process that holds it.
 func (s *Scanner) findOwners(live []*proc, want map[uint64]*proc) {
