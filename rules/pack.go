@@ -2,6 +2,7 @@ package rules
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -11,10 +12,17 @@ import (
 // PackKind is the kind of a rule pack file.
 const PackKind = "RulePack"
 
-// defaultPack is the default rule pack (docs/rules.md).
+// defaultPack is the default rule pack (docs/rules.md), as written; and
+// defaultPackJSON the same, parsed and checked at build time (go generate:
+// rules/internal/genpack), which is what vigil decodes at every start.
 //
 //go:embed pack/default.yaml
 var defaultPack []byte
+
+//go:embed pack/default.json
+var defaultPackJSON []byte
+
+//go:generate go run ./internal/genpack
 
 // Severity ranks a pack rule's events, as events.Severity does.
 type Severity string
@@ -104,9 +112,14 @@ type PackMatch struct {
 	Action   Verdict
 }
 
-// DefaultPack is the rule pack embedded in vigil.
+// DefaultPack is the rule pack embedded in vigil, decoded from its
+// checked JSON form (TestDefaultPackGenerated keeps it the YAML's).
 func DefaultPack() (*Pack, error) {
-	return ParsePack("rules/pack/default.yaml", defaultPack)
+	var p Pack
+	if err := json.Unmarshal(defaultPackJSON, &p); err != nil {
+		return nil, fmt.Errorf("decoding rules/pack/default.json: %w", err)
+	}
+	return &p, nil
 }
 
 // Names lists the pack's rule names, in order, then the built-in ones.

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -231,5 +233,23 @@ func TestPackBuiltinRules(t *testing.T) {
 	}
 	if _, err := p.Without([]string{"files.no-such"}); err == nil {
 		t.Error("Without(files.no-such): no error")
+	}
+}
+
+// TestDefaultPackGenerated: the JSON vigil decodes at start is the YAML,
+// parsed and checked (go generate ./rules writes it).
+func TestDefaultPackGenerated(t *testing.T) {
+	fromYAML, err := ParsePack("rules/pack/default.yaml", defaultPack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJSON, err := DefaultPack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(fromYAML)
+	b, _ := json.Marshal(fromJSON)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("rules/pack/default.json is not rules/pack/default.yaml: run go generate ./rules")
 	}
 }
