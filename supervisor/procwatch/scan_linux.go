@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// firstPass is when Run makes its first pass, at most.
+const firstPass = 100 * time.Millisecond
+
 // identity tells processes apart across pid reuse.
 type identity struct {
 	pid   int32
@@ -110,6 +113,15 @@ func (s *Scanner) Scan() ([]Finding, error) {
 // reporting that scan's findings): the caller says vigil is degraded and may
 // run it again.
 func (s *Scanner) Run(stop <-chan struct{}, report func(Finding)) error {
+	// The first pass waits a little: not in the way of the app's start,
+	// and nothing for a command that is over at once.
+	first := time.NewTimer(min(s.cfg.Interval, firstPass))
+	defer first.Stop()
+	select {
+	case <-stop:
+		return nil
+	case <-first.C:
+	}
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
 	for {
