@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/signals"
 )
 
@@ -31,7 +32,9 @@ func setupCheck(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
 		if strings.HasSuffix(file, ".json") {
 			policy, profile = "", file
 		}
-		g, err := loadGuard(policy, profile, false)
+		// As vigil run would load it: with the rule pack, where the kernel
+		// lets the exec watch run.
+		g, err := loadGuard(policy, profile, supervisor.SeccompNotifyAvailable())
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

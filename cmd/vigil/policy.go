@@ -165,6 +165,9 @@ func (g guard) describe() []string {
 	if len(g.sensitive) > 0 {
 		what = append(what, fmt.Sprintf("sensitive %v", g.sensitive))
 	}
+	if g.pack != nil {
+		what = append(what, fmt.Sprintf("rule pack: %d rules and %d built-in, %d off", len(g.pack.Rules), len(rules.BuiltinRules)-len(g.pack.Off), len(g.pack.Off)))
+	}
 	if x := g.exec; x != nil {
 		drift := string(x.Drift)
 		if drift == "" {
