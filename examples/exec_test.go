@@ -16,19 +16,29 @@ import (
 // /app, a world-writable /tmp, and its baseline taken again.
 func execImage(t *testing.T, imgs images) string {
 	t.Helper()
-	image := "vigil-e2e-exec:" + runID
-	dir := t.TempDir()
 	probe := buildTestdata(t, "fileless")
-	if err := os.Rename(probe, filepath.Join(dir, "fileless")); err != nil {
-		t.Fatal(err)
+	return derivedImage(t, imgs, "exec", map[string]string{"fileless": probe},
+		"COPY fileless /app/fileless\nRUN mkdir -p /tmp && chmod 1777 /tmp")
+}
+
+// derivedImage builds vigil-e2e-NAME FROM the example image with steps
+// (Dockerfile lines) and files (name in the context: path on the host)
+// in its context, then its baseline taken again; removed with the others.
+func derivedImage(t *testing.T, imgs images, name string, files map[string]string, steps string) string {
+	t.Helper()
+	image := "vigil-e2e-" + name + ":" + runID
+	dir := t.TempDir()
+	for to, from := range files {
+		if err := os.Rename(from, filepath.Join(dir, to)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	dockerfile := "FROM " + imgs.hello + "\nCOPY fileless /app/fileless\nRUN mkdir -p /tmp && chmod 1777 /tmp\n" +
-		`RUN ["/usr/local/bin/vigil", "baseline"]` + "\n"
+	dockerfile := "FROM " + imgs.hello + "\n" + steps + "\n" + `RUN ["/usr/local/bin/vigil", "baseline"]` + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := docker("build", "--network=none", "--force-rm", "--tag", image, dir); err != nil {
-		t.Fatalf("building the exec image: %v", err)
+		t.Fatalf("building %s: %v", image, err)
 	}
 	fixture.built = append(fixture.built, image)
 	return image

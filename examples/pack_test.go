@@ -3,8 +3,6 @@
 package examples_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,21 +16,10 @@ import (
 // to look for, and an /etc/shadow; its baseline taken again.
 func packImage(t *testing.T, imgs images) string {
 	t.Helper()
-	image := "vigil-e2e-pack:" + runID
-	dir := t.TempDir()
-	dockerfile := "FROM " + imgs.hello + "\n" +
-		"RUN mkdir -p /tmp /var/log /opt/tools /home/app/.ssh && chmod 1777 /tmp /var/log && " +
-		"for t in apt nc shred ssh env find; do ln -s /bin/busybox /opt/tools/$t; done && " +
-		"echo key > /home/app/.ssh/id_rsa && echo 'root:x:19000:0:99999:7:::' > /etc/shadow && touch /var/log/app.log && chmod 666 /var/log/app.log\n" +
-		`RUN ["/usr/local/bin/vigil", "baseline"]` + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := docker("build", "--network=none", "--force-rm", "--tag", image, dir); err != nil {
-		t.Fatalf("building the pack image: %v", err)
-	}
-	fixture.built = append(fixture.built, image)
-	return image
+	return derivedImage(t, imgs, "pack", nil,
+		"RUN mkdir -p /tmp /var/log /opt/tools /home/app/.ssh && chmod 1777 /tmp /var/log && "+
+			"for t in apt nc shred ssh env find; do ln -s /bin/busybox /opt/tools/$t; done && "+
+			"echo key > /home/app/.ssh/id_rsa && echo 'root:x:19000:0:99999:7:::' > /etc/shadow && touch /var/log/app.log && chmod 666 /var/log/app.log")
 }
 
 // TestPackInDocker: in a plain docker run (Docker's default seccomp profile
