@@ -51,7 +51,8 @@ func setfsid(nr uintptr, id int) int {
 // ReadSmall reads the file at path into buf, from its start, and returns the
 // part read: up to len(buf) bytes, fewer at end of file. It is for the small
 // generated files of /proc, which the scan reads hundreds of times a second:
-// no allocation, no poller registration, and EINTR retried.
+// no allocation, no poller registration, and EINTR retried; a read that does
+// not fill buf is taken for the whole file, as it is for /proc/PID files.
 func ReadSmall(path string, buf []byte) ([]byte, error) {
 	var fd int
 	err := retry(func() error {
@@ -74,10 +75,12 @@ func ReadSmall(path string, buf []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
-		if m == 0 {
+		n += m
+		if m == 0 || n < len(buf) {
+			// A /proc file of a process gives all it has in one read that
+			// does not fill the buffer: no second read for the end.
 			break
 		}
-		n += m
 	}
 	return buf[:n], nil
 }

@@ -29,6 +29,7 @@ type proc struct {
 	stdioChecked [3]uint64
 	asUser       bool // its links need its user's filesystem ids
 	seen         uint64
+	gen          uint64 // passes that read it
 	cpu          cpuTrack
 	// reported holds the keys of the findings already made about it.
 	reported map[string]struct{}
@@ -200,12 +201,18 @@ func (s *Scanner) read(pid int32) *proc {
 		s.procs[pid] = p
 	}
 	p.stat = st
-	if b, err = readSmall(pid, "status", s.buf); err != nil {
-		return nil
+	// The ids once, and then only where they are judged (a policy user
+	// that is not root: a process that turns root is proc.root): status
+	// is the dearest file of a pass.
+	if p.gen == 0 || (s.cfg.AppUser != nil && *s.cfg.AppUser != 0) {
+		if b, err = readSmall(pid, "status", s.buf); err != nil {
+			return nil
+		}
+		if p.uids, p.gids, err = parseStatus(b); err != nil {
+			return nil
+		}
 	}
-	if p.uids, p.gids, err = parseStatus(b); err != nil {
-		return nil
-	}
+	p.gen++
 	links := s.rd.readlinks(pid, p.uids[1], p.gids[1], &p.asUser, "exe", "fd/0", "fd/1", "fd/2")
 	if links[0] != p.exe || p.argv == nil {
 		p.exe = links[0]
