@@ -51,6 +51,8 @@ image: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFlags$$' -fuzztime 30s ./cmd/vigil
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 30s ./rules
+	$(GO) test -run '^$$' -fuzz '^FuzzExecGlob$$' -fuzztime 30s ./rules
+	$(GO) test -run '^$$' -fuzz '^FuzzPack$$' -fuzztime 30s ./rules
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadProfile$$' -fuzztime 30s ./supervisor/seccomp
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s ./events
 	$(GO) test -run '^$$' -fuzz '^FuzzAggregatorKey$$' -fuzztime 30s ./events
