@@ -34,6 +34,18 @@ func TestLearn(t *testing.T) {
 			if code != 0 || stdout != "ok\n" || len(syscallEvents(t, stderr)) != 0 {
 				t.Fatalf("the learned workload: exit %d, stdout %q, events in stderr:\n%s", code, stdout, stderr)
 			}
+			// What the app ran is the learned exec allow-list (no event
+			// above); a program it did not run is reported.
+			code, stdout, stderr = runVigil(t, m, nil, "run", "--log-level=warn", "--rules=off", "--policy", prefix+".yaml", "--", "sh", "-c", workload+"; id >/dev/null 2>&1; true")
+			var unlearned []string
+			for _, ev := range syscallEvents(t, stderr) {
+				if d, err := ev.Exec(); err == nil && ev.Rule == "exec.default" && len(d.Argv) > 0 {
+					unlearned = append(unlearned, d.Argv[0])
+				}
+			}
+			if code != 0 || strings.Join(unlearned, " ") != "id" {
+				t.Fatalf("a program not learned: exit %d, exec.default for %q, want id alone; stderr:\n%s", code, unlearned, stderr)
+			}
 			code, stdout, stderr = runVigil(t, m, nil, "run", "--log-level=warn", "--seccomp-profile", prefix+".json", "--",
 				"sh", "-c", workload+"; unshare -U true 2>/dev/null; echo rc=$?")
 			evs := syscallEvents(t, stderr)
