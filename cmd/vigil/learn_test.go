@@ -36,7 +36,7 @@ func TestLearn(t *testing.T) {
 			}
 			// What the app ran is the learned exec allow-list (no event
 			// above); a program it did not run is reported.
-			code, stdout, stderr = runVigil(t, m, nil, "run", "--log-level=warn", "--rules=off", "--policy", prefix+".yaml", "--", "sh", "-c", workload+"; id >/dev/null 2>&1; true")
+			code, _, stderr = runVigil(t, m, nil, "run", "--log-level=warn", "--rules=off", "--policy", prefix+".yaml", "--", "sh", "-c", workload+"; id >/dev/null 2>&1; true")
 			var unlearned []string
 			for _, ev := range syscallEvents(t, stderr) {
 				if d, err := ev.Exec(); err == nil && ev.Rule == "exec.default" && len(d.Argv) > 0 {
