@@ -70,6 +70,9 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 	var e *procwatch.Exec
 	owner := ownerOf(pid)
 	n.asOwner(owner, func() { e = procwatch.Inspect(pid, name == "execveat", req.Data.Args, owner.uid) })
+	if e == nil {
+		e = &procwatch.Exec{} // not read (a thread whose ids are stuck): let it go, unjudged
+	}
 	v := w.x.Decide(e)
 	if linux.NotifIDValid(n.listener, req.ID) != nil {
 		return // gone, or interrupted: it asks again
