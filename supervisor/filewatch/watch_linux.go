@@ -214,6 +214,16 @@ func (w *Watcher) Close() error { return w.in.Close() }
 // Run reports changes until stop is closed, then checks what is still
 // pending and returns.
 func (w *Watcher) Run(stop <-chan struct{}) error {
+	// A stop ends the wait at once: vigil's exit waits for the watch.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-stop:
+			w.in.Wake()
+		case <-done:
+		}
+	}()
 	var rescan <-chan time.Time
 	if w.o.Rescan > 0 {
 		t := time.NewTicker(w.o.Rescan)
