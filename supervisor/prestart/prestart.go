@@ -30,11 +30,13 @@ type Sandbox struct {
 const defaultPolicy = "/etc/vigil/policy.yaml"
 
 // Wanted reports whether vigil run with these arguments (after "run") will
-// likely start the app through the sandbox: it names a policy or a seccomp
-// profile by flag or environment, or the default policy exists. A guess,
-// made before the flags are parsed: a wrong one costs a process started
-// for nothing, or one started later.
+// likely start the app through the sandbox: always, unless the exec watch
+// is turned off (--exec-watch=false, VIGIL_EXEC_WATCH=false) and no policy
+// or seccomp profile is named by flag or environment, nor the default
+// policy exists. A guess, made before the flags are parsed: a wrong one
+// costs a process started for nothing, or one started later.
 func Wanted(args []string) bool {
+	watchOff := false
 	for i, a := range args {
 		if a == "--" || !strings.HasPrefix(a, "-") {
 			break
@@ -44,12 +46,27 @@ func Wanted(args []string) bool {
 				return true
 			}
 		}
+		if v, ok := strings.CutPrefix(a, "--exec-watch="); ok {
+			watchOff = isFalse(v)
+		}
 	}
 	if os.Getenv("VIGIL_POLICY") != "" || os.Getenv("VIGIL_SECCOMP_PROFILE") != "" {
 		return true
 	}
+	if !watchOff && !isFalse(os.Getenv("VIGIL_EXEC_WATCH")) {
+		return true // the exec watch's filter goes through the sandbox
+	}
 	_, err := os.Stat(defaultPolicy)
 	return err == nil
+}
+
+// isFalse reports whether v is one of the false values of a boolean flag.
+func isFalse(v string) bool {
+	switch v {
+	case "0", "f", "F", "false", "FALSE", "False":
+		return true
+	}
+	return false
 }
 
 // SecretPrefix starts the variables that configure vigil's connection to
