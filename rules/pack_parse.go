@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -170,22 +169,10 @@ func (r *PackRule) check(c *checker) {
 func (x *PackExec) check(c *checker) {
 	positive := ExecRule{Path: x.Path, Program: x.Program, Args: x.Args, Parent: x.Parent, UID: x.UID, pos: x.pos}
 	positive.check(c)
-	for i, p := range x.NotPath {
-		if c.glob(x.pos, "notPath", i, p, false) && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "**") {
-			c.add(x.pos.of(fmt.Sprintf("notPath.%d", i)), "notPath %q: want an absolute path glob, or one that starts with **", p)
-		}
-	}
-	for i, p := range x.NotProgram {
-		if c.glob(x.pos, "notProgram", i, p, false) && strings.Contains(p, "/") {
-			c.add(x.pos.of(fmt.Sprintf("notProgram.%d", i)), "notProgram %q: want a name without /", p)
-		}
-	}
-	for i, p := range x.NotParent {
-		c.glob(x.pos, "notParent", i, p, false)
-	}
-	for i, p := range x.NotArgs {
-		c.glob(x.pos, "notArgs", i, p, true)
-	}
+	c.pathGlobs(x.pos, "notPath", x.NotPath)
+	c.nameGlobs(x.pos, "notProgram", x.NotProgram)
+	c.globs(x.pos, "notParent", x.NotParent, false)
+	c.globs(x.pos, "notArgs", x.NotArgs, true)
 	for _, key := range []string{"notProgram", "notParent", "notPath", "notArgs"} {
 		if x.pos.has(key) && !x.pos.failed[key] && len(x.listOf(key)) == 0 {
 			c.add(x.pos.of(key), "empty %s: want at least one item, or no %s key", key, key)

@@ -216,7 +216,7 @@ func TestPackBuiltinRules(t *testing.T) {
 	for _, tt := range []struct {
 		name         string
 		give         *Pack
-		wantOn, want bool
+		want bool
 	}{
 		{name: "files.log-clearing", give: p, want: true},
 		{name: "files.log-clearing", give: q},

@@ -61,22 +61,10 @@ func (r *ExecRule) check(c *checker) {
 	if !some && !r.pos.failed[""] {
 		c.add(r.pos.of(""), "a rule without a condition: want path, program, args, parent or uid")
 	}
-	for i, p := range r.Path {
-		if c.glob(r.pos, "path", i, p, false) && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "**") {
-			c.add(r.pos.of(fmt.Sprintf("path.%d", i)), "path %q: want an absolute path glob, or one that starts with **", p)
-		}
-	}
-	for i, p := range r.Program {
-		if c.glob(r.pos, "program", i, p, false) && strings.Contains(p, "/") {
-			c.add(r.pos.of(fmt.Sprintf("program.%d", i)), "program %q: want a name without /, matched against base names (path matches paths)", p)
-		}
-	}
-	for i, p := range r.Parent {
-		c.glob(r.pos, "parent", i, p, false)
-	}
-	for i, p := range r.Args {
-		c.glob(r.pos, "args", i, p, true)
-	}
+	c.pathGlobs(r.pos, "path", r.Path)
+	c.nameGlobs(r.pos, "program", r.Program)
+	c.globs(r.pos, "parent", r.Parent, false)
+	c.globs(r.pos, "args", r.Args, true)
 	for i, u := range r.UID {
 		if _, ok := parseUIDRange(u); !ok {
 			c.add(r.pos.of(fmt.Sprintf("uid.%d", i)), "invalid uid %q: want a number or a first-last range (first <= last), below 4294967295", u)
@@ -91,4 +79,30 @@ func (c *checker) glob(pos positions, key string, i int, pattern string, flat bo
 		return false
 	}
 	return true
+}
+
+// pathGlobs checks the globs of key, which match paths: absolute, or
+// starting with **.
+func (c *checker) pathGlobs(pos positions, key string, patterns []string) {
+	for i, p := range patterns {
+		if c.glob(pos, key, i, p, false) && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "**") {
+			c.add(pos.of(fmt.Sprintf("%s.%d", key, i)), "%s %q: want an absolute path glob, or one that starts with **", key, p)
+		}
+	}
+}
+
+// nameGlobs checks the globs of key, which match base names: no /.
+func (c *checker) nameGlobs(pos positions, key string, patterns []string) {
+	for i, p := range patterns {
+		if c.glob(pos, key, i, p, false) && strings.Contains(p, "/") {
+			c.add(pos.of(fmt.Sprintf("%s.%d", key, i)), "%s %q: want a name without /, matched against base names (path matches paths)", key, p)
+		}
+	}
+}
+
+// globs checks the globs of key (flat: arguments, where / is a character).
+func (c *checker) globs(pos positions, key string, patterns []string, flat bool) {
+	for i, p := range patterns {
+		c.glob(pos, key, i, p, flat)
+	}
 }

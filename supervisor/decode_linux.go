@@ -82,23 +82,16 @@ func decodeArg(kind argKind, pid int, args [6]uint64, i int) (string, bool) {
 // maxPath bounds a path read from the caller's memory (PATH_MAX).
 const maxPath = 4096
 
-// readString reads a NUL-terminated string at addr, page by page so that a
-// string ending just before an unmapped page is still read.
+// readString reads the NUL-terminated string at addr in pid's memory;
+// false when it cannot, or it is longer than maxPath.
 func readString(pid int, addr uintptr) (string, bool) {
-	if addr == 0 {
+	mem, err := linux.OpenMem(pid)
+	if err != nil {
 		return "", false
 	}
-	var buf []byte
-	for len(buf) < maxPath {
-		chunk := make([]byte, 4096-int(addr%4096))
-		n, err := linux.ReadMemory(pid, addr, chunk)
-		if i := bytes.IndexByte(chunk[:n], 0); i >= 0 {
-			return string(append(buf, chunk[:i]...)), true
-		}
-		if err != nil || n < len(chunk) {
-			return "", false
-		}
-		buf, addr = append(buf, chunk...), addr+uintptr(n)
+	defer mem.Close()
+	if s, ok := mem.String(addr, maxPath); ok {
+		return s, true
 	}
 	return "", false
 }

@@ -39,13 +39,13 @@ var fileRuleCalls = []specs.LinuxSyscall{
 	{Names: []string{"creat", "truncate", "symlink", "symlinkat", "link", "linkat"}},
 }
 
-// DefaultLogDirs are where files.log-clearing looks for logs.
-var DefaultLogDirs = []string{"/var/log"}
+// logDirs are where files.log-clearing looks for logs.
+var logDirs = []string{"/var/log"}
 
-// DefaultLinkSensitive are the files files.link-sensitive protects, beside
+// linkSensitive are the files files.link-sensitive protects, beside
 // the policy's sensitive files: a link to one lets a program that trusts a
 // path read or overwrite it.
-var DefaultLinkSensitive = []string{"/etc/shadow", "/etc/gshadow", "/etc/passwd", "/etc/group", "/etc/sudoers", "/etc/sudoers.d", "/root/.ssh", "/etc/ssh"}
+var linkSensitive = []string{"/etc/shadow", "/etc/gshadow", "/etc/passwd", "/etc/group", "/etc/sudoers", "/etc/sudoers.d", "/root/.ssh", "/etc/ssh"}
 
 // linkTargets are, for each call that makes a link, its target's argument
 // and the directory fd it is relative to (-1: the working directory), and
@@ -90,7 +90,7 @@ func (n *notifier) fileRules(req *linux.SeccompNotif, name string) []fileFinding
 			return
 		}
 		if truncates(name, args) {
-			if p, ok := path(changedPaths[name].args[0]); ok && underAny(p, DefaultLogDirs) {
+			if p, ok := path(changedPaths[name].args[0]); ok && underAny(p, logDirs) {
 				out = append(out, fileFinding{logClearingRule, events.FileDetails{Path: p, Op: "truncate", Change: "truncated"}})
 			}
 		}
@@ -132,7 +132,10 @@ func (n *notifier) linkFinding(symlink bool, path func(pathArg) (string, bool), 
 			return nil
 		}
 	}
-	if !underAny(realPath(to), append(withRealPaths(DefaultLinkSensitive), n.cfg.Sensitive...)) {
+	if n.linkProtected == nil { // once: resolving them is a walk each
+		n.linkProtected = append(withRealPaths(linkSensitive), n.cfg.Sensitive...)
+	}
+	if !underAny(realPath(to), n.linkProtected) {
 		return nil
 	}
 	return []fileFinding{{linkSensitiveRule, events.FileDetails{Path: linkPath, Op: "link", Change: "linked", Actual: "-> " + to}}}

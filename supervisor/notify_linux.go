@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +36,9 @@ type notifier struct {
 	// protected are the paths Landlock makes read-only for the app, with
 	// their real spellings; made at first use.
 	protected []string
+	// linkProtected are the files files.link-sensitive protects, with
+	// their real spellings; made at first use.
+	linkProtected []string
 	// concerns answer the calls they asked the filter for, by name.
 	concerns map[string]concern
 	// sandbox is PID 1's end of the socket to the sandbox until it hangs
@@ -258,14 +260,7 @@ func (n *notifier) asOwner(owner ids, fn func()) {
 		fn()
 		return
 	}
-	// The filesystem ids are the thread's: locked to it meanwhile. If they
-	// could not be restored, the thread is not given back (it ends with
-	// the goroutine).
-	runtime.LockOSThread()
-	err := linux.WithFSIDs(owner.uid, owner.gid, fn)
-	if !errors.Is(err, linux.ErrFSIDsStuck) {
-		runtime.UnlockOSThread()
-	}
+	err := linux.AsFSIDs(owner.uid, owner.gid, fn)
 	if err != nil {
 		if !n.fsWarned {
 			n.log.Warn("cannot read the arguments and exe of processes of other users", zap.Error(err))

@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -8,44 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// AsFSIDs runs fn on a thread whose filesystem uid and gid are uid and gid,
-// then restores them. A root without CAP_SYS_PTRACE (Docker's default) may
-// not read /proc/PID/exe or /proc/PID/fd of a process running as another
-// user; with its fsuid and fsgid it passes the kernel's ptrace access check
-// (CAP_SETUID and CAP_SETGID allow the switch). fn must do its reads on the
-// calling goroutine. When the ids cannot be restored the thread is left
-// locked, so that the runtime ends it with the goroutine.
+// AsFSIDs is WithFSIDs on a thread locked to the calling goroutine for
+// the while: fn must do its reads on the calling goroutine. When the ids
+// cannot be restored the thread stays locked, so that the runtime ends it
+// with the goroutine.
 func AsFSIDs(uid, gid uint32, fn func()) error {
 	runtime.LockOSThread()
-	oldGID := setfsid(unix.SYS_SETFSGID, int(gid))
-	oldUID := setfsid(unix.SYS_SETFSUID, int(uid))
-	// setfsuid reports no error, only the previous id: ask again (with an
-	// invalid id, which changes nothing) to learn whether it took.
-	if setfsid(unix.SYS_SETFSUID, -1) != int(uid) || setfsid(unix.SYS_SETFSGID, -1) != int(gid) {
-		if err := restoreFSIDs(oldUID, oldGID); err != nil {
-			return err
-		}
-		return fmt.Errorf("setfsuid(%d), setfsgid(%d): not permitted", uid, gid)
+	err := WithFSIDs(uid, gid, fn)
+	if !errors.Is(err, ErrFSIDsStuck) {
+		runtime.UnlockOSThread()
 	}
-	fn()
-	return restoreFSIDs(oldUID, oldGID)
-}
-
-func restoreFSIDs(uid, gid int) error {
-	setfsid(unix.SYS_SETFSUID, uid)
-	setfsid(unix.SYS_SETFSGID, gid)
-	if setfsid(unix.SYS_SETFSUID, -1) != uid || setfsid(unix.SYS_SETFSGID, -1) != gid {
-		return fmt.Errorf("restoring fsuid %d and fsgid %d: failed (thread abandoned)", uid, gid)
-	}
-	runtime.UnlockOSThread()
-	return nil
-}
-
-// setfsid makes the calling thread's setfsuid or setfsgid call (it changes
-// one thread only) and returns the previous id.
-func setfsid(nr uintptr, id int) int {
-	old, _, _ := unix.RawSyscall(nr, uintptr(id), 0, 0)
-	return int(old)
+	return err
 }
 
 // ReadSmall reads the file at path into buf, from its start, and returns the
@@ -114,6 +89,29 @@ func (m Mem) ReadAt(buf []byte, addr uintptr) int {
 		return 0
 	}
 	return n
+}
+
+// String reads the NUL-terminated string at addr, of at most limit bytes,
+// page by page (a string that ends just before an unmapped page is still
+// read). complete is false for a string cut at limit, which s then holds,
+// and for one that cannot be read (s is "").
+func (m Mem) String(addr uintptr, limit int) (s string, complete bool) {
+	if addr == 0 {
+		return "", false
+	}
+	var buf []byte
+	for len(buf) < limit {
+		chunk := make([]byte, min(4096-int(addr%4096), limit-len(buf)))
+		n := m.ReadAt(chunk, addr)
+		if i := bytes.IndexByte(chunk[:n], 0); i >= 0 {
+			return string(append(buf, chunk[:i]...)), true
+		}
+		if n < len(chunk) {
+			return "", false
+		}
+		buf, addr = append(buf, chunk...), addr+uintptr(n)
+	}
+	return string(buf), false
 }
 
 // Close closes m.

@@ -75,7 +75,7 @@ func Inspect(pid int, at bool, args [6]uint64, uid uint32) *Exec {
 		dirfd, pathArg, argvArg, flags = int(int32(args[0])), args[1], args[2], args[4]
 	}
 	if mem, err := linux.OpenMem(pid); err == nil {
-		e.Requested, _ = readString(mem, uintptr(pathArg), maxPathLen)
+		e.Requested, _ = mem.String(uintptr(pathArg), maxPathLen)
 		e.Argv = readArgv(mem, uintptr(argvArg))
 		mem.Close()
 	}
@@ -230,26 +230,6 @@ func isLoader(name string) bool {
 	return name == "ld.so" || strings.HasPrefix(name, "ld-linux") || strings.HasPrefix(name, "ld-musl-")
 }
 
-// readString reads a NUL-terminated string of at most limit bytes at addr.
-func readString(mem linux.Mem, addr uintptr, limit int) (string, bool) {
-	if addr == 0 {
-		return "", false
-	}
-	var buf []byte
-	for len(buf) < limit {
-		chunk := make([]byte, min(4096-int(addr%4096), limit-len(buf)))
-		n := mem.ReadAt(chunk, addr)
-		if i := bytes.IndexByte(chunk[:n], 0); i >= 0 {
-			return string(append(buf, chunk[:i]...)), true
-		}
-		if n < len(chunk) {
-			return "", false
-		}
-		buf, addr = append(buf, chunk...), addr+uintptr(n)
-	}
-	return string(buf), false // cut at limit
-}
-
 // readArgv reads a NULL-terminated array of string pointers at addr (a
 // 64-bit caller's), bounded by maxArgs and maxArgvLen; an argument cut
 // at maxArgLen ends with "…".
@@ -303,7 +283,7 @@ func (w *window) str(addr uintptr) (string, bool) {
 	if rest := w.buf[addr-w.at:]; bytes.IndexByte(rest, 0) >= 0 {
 		return string(rest[:bytes.IndexByte(rest, 0)]), true
 	}
-	return readString(w.mem, addr, maxArgLen)
+	return w.mem.String(addr, maxArgLen)
 }
 
 func procPath(pid int, rest string) string { return "/proc/" + strconv.Itoa(pid) + "/" + rest }
