@@ -214,8 +214,8 @@ func TestPackBuiltinRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		name         string
-		give         *Pack
+		name string
+		give *Pack
 		want bool
 	}{
 		{name: "files.log-clearing", give: p, want: true},
