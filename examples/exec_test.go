@@ -89,6 +89,12 @@ func TestExecInDocker(t *testing.T) {
 					t.Errorf("want an exec event with action %s and its process (%v):\n%s", tt.wantAction, err, line)
 				}
 				got = append(got, ev.Rule+" "+d.Fileless+" "+d.Baseline)
+				// Read from the caller while its exec was held: its memory
+				// (process_vm_readv, or /proc/PID/mem as its owner when
+				// vigil lacks CAP_SYS_PTRACE) and its /proc links.
+				if ev.Process != nil && (len(d.Argv) == 0 || ev.Process.Exe == "" || len(ev.Process.Argv) == 0) {
+					t.Errorf("%s: argv %q, caller exe %q, caller argv %q: want all three read\n%s", ev.Rule, d.Argv, ev.Process.Exe, ev.Process.Argv, line)
+				}
 			}
 			want := []string{"exec.drift  absent", "exec.fileless memfd absent", "exec.fileless deleted absent"}
 			slices.Sort(got)

@@ -25,6 +25,19 @@ type ExecCall struct {
 	ParentArgv []string
 	// TTY is whether the caller's standard input is a terminal.
 	TTY bool
+	// Caller, when set, fills ParentExe, ParentArgv0, ParentArgv and TTY.
+	// The judges call it at most once, and only for a rule whose cheaper
+	// conditions matched and which looks at the caller, so that the
+	// supervisor reads the caller's /proc only then.
+	Caller func(*ExecCall)
+}
+
+// loadCaller fills the caller's facts, once.
+func (c *ExecCall) loadCaller() {
+	if fill := c.Caller; fill != nil {
+		c.Caller = nil
+		fill(c)
+	}
 }
 
 // ExecJudge is an exec section compiled for judging. Its methods do not
@@ -125,12 +138,28 @@ func parseUIDRange(s string) (uidRange, bool) {
 
 // execFacts are what the conditions look at, worked out once per call.
 type execFacts struct {
-	call                           *ExecCall
-	argv0Base, pathBase            string
-	parentExeBase, parentArgv0Base string
+	call                *ExecCall
+	argv0Base, pathBase string
 	// applet and parentApplet are argv[1] of a multi-call binary run by
-	// its own name ("busybox sh"); only the rule pack sets them.
-	applet, parentApplet string
+	// its own name ("busybox sh"); only the rule pack (pack) sets them.
+	applet string
+	pack   bool
+	// The caller's, worked out by caller at first use.
+	callerRead                                   bool
+	parentExeBase, parentArgv0Base, parentApplet string
+}
+
+// caller makes the caller's facts known (ExecCall.Caller) and returns f.
+func (f *execFacts) caller() *execFacts {
+	if !f.callerRead {
+		f.callerRead = true
+		f.call.loadCaller()
+		f.parentExeBase, f.parentArgv0Base = base(f.call.ParentExe), base(f.call.ParentArgv0)
+		if f.pack && multiCall(f.parentArgv0Base) && len(f.call.ParentArgv) > 1 {
+			f.parentApplet = base(f.call.ParentArgv[1])
+		}
+	}
+	return f
 }
 
 // Judge gives the verdict of an execution and the rule that decided it:
@@ -141,7 +170,7 @@ func (j *ExecJudge) Judge(c *ExecCall) (v Verdict, rule string) {
 	if j == nil {
 		return VerdictAllow, ExecDefaultRule
 	}
-	f := execFacts{call: c, pathBase: base(c.Path), parentExeBase: base(c.ParentExe), parentArgv0Base: base(c.ParentArgv0)}
+	f := execFacts{call: c, pathBase: base(c.Path)}
 	if len(c.Argv) > 0 {
 		f.argv0Base = base(c.Argv[0])
 	}
@@ -166,13 +195,14 @@ func base(name string) string {
 	return path.Base(name)
 }
 
-// matches tries the cheap conditions first.
+// matches tries the cheap conditions first, and the caller's last: it may
+// have to be read.
 func (m *execMatcher) matches(f *execFacts) bool {
 	return (m.uids == nil || m.uidMatches(f.call.UID)) &&
 		(m.program == nil || anyMatch(m.program, f.argv0Base, f.pathBase, f.applet)) &&
 		(m.path == nil || anyMatch(m.path, f.call.Path)) &&
-		(m.parent == nil || anyMatch(m.parent, f.parentExeBase, f.parentArgv0Base, f.call.ParentExe, f.parentApplet)) &&
-		(m.args == nil || m.argsMatch(f.call.Argv))
+		(m.args == nil || m.argsMatch(f.call.Argv)) &&
+		(m.parent == nil || anyMatch(m.parent, f.caller().parentExeBase, f.parentArgv0Base, f.call.ParentExe, f.parentApplet))
 }
 
 func (m *execMatcher) uidMatches(uid uint32) bool {

@@ -87,25 +87,23 @@ func (j *PackJudge) Match(c *ExecCall) []PackMatch {
 func multiCall(base string) bool { return base == "busybox" || base == "toybox" }
 
 func packFacts(c *ExecCall) execFacts {
-	f := execFacts{call: c, pathBase: base(c.Path), parentExeBase: base(c.ParentExe), parentArgv0Base: base(c.ParentArgv0)}
+	f := execFacts{call: c, pathBase: base(c.Path), pack: true}
 	if len(c.Argv) > 0 {
 		f.argv0Base = base(c.Argv[0])
 	}
 	if multiCall(f.argv0Base) && len(c.Argv) > 1 {
 		f.applet = base(c.Argv[1])
 	}
-	if multiCall(f.parentArgv0Base) && len(c.ParentArgv) > 1 {
-		f.parentApplet = base(c.ParentArgv[1])
-	}
 	return f
 }
 
 func (a *packAlt) matches(f *execFacts) bool {
-	return (!a.tty || f.call.TTY) && a.execMatcher.matches(f) &&
+	return a.execMatcher.matches(f) &&
 		(a.notPath == nil || !anyMatch(a.notPath, f.call.Path)) &&
 		(a.notArgs == nil || !anyArgMatch(a.notArgs, f.call.Argv)) &&
 		(a.notProgram == nil || !a.notProgramMatches(f)) &&
-		(a.notParent == nil || !a.notParentMatches(f))
+		(!a.tty || f.caller().call.TTY) &&
+		(a.notParent == nil || !a.notParentMatches(f.caller()))
 }
 
 // notProgramMatches judges by the file, and by argv[0] or the applet only

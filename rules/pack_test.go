@@ -84,6 +84,57 @@ func TestPackMatch(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Match = %v, want %v", got, tt.want)
 			}
+			// The same call with the caller's facts read on demand.
+			lazy, calls := lazyCaller(tt.give)
+			got = nil
+			for _, m := range j.Match(lazy) {
+				got = append(got, m.Name)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Match with the caller read on demand = %v, want %v", got, tt.want)
+			}
+			if *calls > 1 {
+				t.Errorf("the caller was read %d times, want at most once", *calls)
+			}
+		})
+	}
+}
+
+// lazyCaller is c with its caller's facts left to ExecCall.Caller, and the
+// count of its calls.
+func lazyCaller(c *ExecCall) (*ExecCall, *int) {
+	calls := 0
+	lazy := &ExecCall{Path: c.Path, Argv: c.Argv, UID: c.UID, Caller: func(l *ExecCall) {
+		calls++
+		l.ParentExe, l.ParentArgv0, l.ParentArgv, l.TTY = c.ParentExe, c.ParentArgv0, c.ParentArgv, c.TTY
+	}}
+	return lazy, &calls
+}
+
+// TestPackCallerOnDemand: the caller is read only for a call that a rule
+// about the caller could match on its other conditions.
+func TestPackCallerOnDemand(t *testing.T) {
+	j, err := defaultPackT(t).ExecMatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		give      *ExecCall
+		wantReads int
+	}{
+		{name: "true", give: &ExecCall{Path: "/usr/bin/true", Argv: []string{"true"}}, wantReads: 0},
+		{name: "ls", give: &ExecCall{Path: "/usr/bin/ls", Argv: []string{"ls", "-l"}}, wantReads: 0},
+		{name: "a shell", give: &ExecCall{Path: "/usr/bin/dash", Argv: []string{"sh"}}, wantReads: 1},
+		{name: "a busybox shell", give: &ExecCall{Path: "/bin/busybox", Argv: []string{"sh", "-i"}}, wantReads: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lazy, calls := lazyCaller(tt.give)
+			j.Match(lazy)
+			if *calls != tt.wantReads {
+				t.Errorf("the caller was read %d times, want %d", *calls, tt.wantReads)
+			}
 		})
 	}
 }

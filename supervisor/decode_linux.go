@@ -85,10 +85,7 @@ const maxPath = 4096
 // readString reads the NUL-terminated string at addr in pid's memory;
 // false when it cannot, or it is longer than maxPath.
 func readString(pid int, addr uintptr) (string, bool) {
-	mem, err := linux.OpenMem(pid)
-	if err != nil {
-		return "", false
-	}
+	mem := linux.OpenMem(pid)
 	defer mem.Close()
 	if s, ok := mem.String(addr, maxPath); ok {
 		return s, true
@@ -102,7 +99,10 @@ func readSockaddr(pid int, addr uintptr, size uint64) (string, bool) {
 		return "", false
 	}
 	b := make([]byte, size)
-	if n, err := linux.ReadMemory(pid, addr, b); err != nil || n < int(size) {
+	mem := linux.OpenMem(pid)
+	n := mem.ReadAt(b, addr)
+	mem.Close()
+	if n < int(size) {
 		return "", false
 	}
 	switch binary.NativeEndian.Uint16(b) {

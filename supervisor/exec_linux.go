@@ -67,13 +67,13 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 		w.cfg.Learn(name) // the learned profile must allow it
 	}
 	pid := int(req.Pid)
-	var e *procwatch.Exec
-	owner := ownerOf(pid)
-	n.asOwner(owner, func() { e = procwatch.Inspect(pid, name == "execveat", req.Data.Args, owner.uid) })
-	if e == nil {
-		e = &procwatch.Exec{} // not read (a thread whose ids are stuck): let it go, unjudged
-	}
+	ids, _ := linux.ReadTaskIDs(pid) // gone when it fails: judged on what can be read
+	owner := ownerFrom(ids)
+	e := procwatch.Inspect(pid, name == "execveat", req.Data.Args, ids, func(fn func()) { n.asOwner(owner, fn) })
 	v := w.x.Decide(e)
+	if w.x.NeedsReport(e, v) {
+		e.ReadCaller() // now: the exec replaces it
+	}
 	if linux.NotifIDValid(n.listener, req.ID) != nil {
 		return // gone, or interrupted: it asks again
 	}

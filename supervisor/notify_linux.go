@@ -386,15 +386,17 @@ func processOf(pid int) (*events.Process, ids) {
 	return p, owner
 }
 
-// ownerOf is pid's effective uid and gid: procfs gives its directory
-// those of a dumpable process (what reading its memory needs anyway).
+// ownerOf is pid's effective uid and gid: what reading its memory or
+// /proc links needs (ptrace access), and all that gives it.
 func ownerOf(pid int) ids {
-	var st syscall.Stat_t
-	if syscall.Stat("/proc/"+strconv.Itoa(pid), &st) != nil {
+	t, err := linux.ReadTaskIDs(pid)
+	if err != nil {
 		return ids{}
 	}
-	return ids{st.Uid, st.Gid}
+	return ownerFrom(t)
 }
+
+func ownerFrom(t linux.TaskIDs) ids { return ids{t.EUID, t.EGID} }
 
 // exeOf is pid's executable, "" when it cannot be read: that needs ptrace
 // access.

@@ -89,28 +89,6 @@ func HungUp(fd int) bool {
 	return err != nil || fds[0].Revents&(unix.POLLHUP|unix.POLLRDHUP|unix.POLLERR|unix.POLLNVAL) != 0
 }
 
-// ReadMemory reads len(buf) bytes of pid's memory at addr, through
-// /proc/PID/mem, and returns how many it could. It needs ptrace access to
-// pid (the same uid, or CAP_SYS_PTRACE): a seccomp listener reads the
-// arguments of the call it holds this way.
-func ReadMemory(pid int, addr uintptr, buf []byte) (int, error) {
-	fd, err := unix.Open(fmt.Sprintf("/proc/%d/mem", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, fmt.Errorf("opening the memory of %d: %w", pid, err)
-	}
-	defer unix.Close(fd)
-	var n int
-	err = retry(func() error {
-		var e error
-		n, e = unix.Pread(fd, buf, int64(addr))
-		return e
-	})
-	if err != nil {
-		return 0, fmt.Errorf("reading the memory of %d at %#x: %w", pid, addr, err)
-	}
-	return n, nil
-}
-
 // BlockThreadSignals blocks every signal on the calling thread, which must
 // be locked to it, and returns a function that restores the thread's mask.
 func BlockThreadSignals() (restore func() error, err error) {

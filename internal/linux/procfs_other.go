@@ -26,3 +26,13 @@ func SocketProtocol(path string) (string, error) { return "", ErrNotSupported }
 
 // MemfdCreate fails: memfds are Linux's.
 func MemfdCreate(name string) (*os.File, error) { return nil, ErrNotSupported }
+
+// TaskIDs are a task's ids (Linux only).
+type TaskIDs struct {
+	Tgid, PPid int
+	UID, GID   uint32
+	EUID, EGID uint32
+}
+
+// ReadTaskIDs fails: tasks' ids are read from Linux.
+func ReadTaskIDs(tid int) (TaskIDs, error) { return TaskIDs{}, ErrNotSupported }

@@ -280,10 +280,22 @@ func (e *Exec) details(v Verdict) events.ExecDetails {
 	return d
 }
 
+// call is e to judge; the caller's facts are read when a rule asks.
 func (e *Exec) call() *rules.ExecCall {
-	c := &rules.ExecCall{Path: e.Path, Argv: e.Argv, ParentExe: e.ParentExe, ParentArgv0: e.ParentArgv0, UID: e.UID, TTY: e.TTY}
-	if e.Caller != nil {
-		c.ParentArgv = e.Caller.Argv
+	c := &rules.ExecCall{Path: e.Path, Argv: e.Argv, UID: e.UID}
+	fill := func(c *rules.ExecCall) {
+		if e.read != nil {
+			e.ReadCaller() // an Exec that Inspect did not make has its facts already
+		}
+		c.ParentExe, c.ParentArgv0, c.TTY = e.ParentExe, e.ParentArgv0, e.TTY
+		if e.Caller != nil {
+			c.ParentArgv = e.Caller.Argv
+		}
+	}
+	if e.callerRead || e.read == nil {
+		fill(c)
+	} else {
+		c.Caller = fill
 	}
 	return c
 }

@@ -42,6 +42,10 @@ type Exec struct {
 	open string // what to open to read the file: a /proc/PID/fd link for a descriptor
 	id   fileID
 	mode uint32
+	// read runs the reads that need access to the caller (Inspect);
+	// callerRead is set once ReadCaller has run.
+	read       func(func())
+	callerRead bool
 }
 
 // Limits of what is read from a caller's memory: far above what programs
@@ -60,47 +64,65 @@ const (
 	atEmptyPath = 0x1000
 )
 
-// Inspect reads what the held call of pid (execve, or execveat when at)
-// with arguments args will run, and what judging it needs: the file, argv,
-// and the caller's exe and argv (uid is the caller's, as the caller
-// stat'ed /proc/PID). Only that, while the call is held: the rest of the
-// event is read once it was answered (complete). It needs ptrace access
-// to pid: the caller runs it with the process owner's filesystem ids when
-// vigil lacks CAP_SYS_PTRACE.
-func Inspect(pid int, at bool, args [6]uint64, uid uint32) *Exec {
-	e := &Exec{pid: pid, UID: uid}
+// Inspect reads what the held call of task tid (execve, or execveat when
+// at) with arguments args will run: the file and argv, and the loader's
+// file when it runs the loader. ids are tid's (linux.ReadTaskIDs). Only
+// that, while the call is held: what the caller ran before is read by
+// ReadCaller when a rule or an event needs it, the ancestry once the call
+// was answered (complete). read runs a function that reads tid's memory
+// or /proc links with the access that needs (the owner's filesystem ids
+// when vigil lacks CAP_SYS_PTRACE); nil runs it as it is.
+func Inspect(tid int, at bool, args [6]uint64, ids linux.TaskIDs, read func(func())) *Exec {
+	if read == nil {
+		read = func(fn func()) { fn() }
+	}
+	e := &Exec{pid: tid, UID: ids.UID, read: read}
 	pathArg, argvArg := args[0], args[1]
 	dirfd, flags := atFDCWD, uint64(0)
 	if at {
 		dirfd, pathArg, argvArg, flags = int(int32(args[0])), args[1], args[2], args[4]
 	}
-	if mem, err := linux.OpenMem(pid); err == nil {
+	read(func() {
+		mem := linux.OpenMem(tid)
 		e.Requested, _ = mem.String(uintptr(pathArg), maxPathLen)
 		e.Argv = readArgv(mem, uintptr(argvArg))
 		mem.Close()
+		e.resolve(dirfd, flags&atEmptyPath != 0)
+		if e.Exists && isLoader(filepath.Base(e.Path)) {
+			if e.Cwd == "" {
+				e.Cwd = linux.Readlink(procPath(tid, "cwd"))
+			}
+			e.Loaded = loaded(e)
+		}
+	})
+	if e.Exists {
+		e.Caller = &events.Process{PID: int32(ids.Tgid), PPID: int32(ids.PPid), UID: ids.UID, GID: ids.GID}
 	}
-	e.resolve(dirfd, flags&atEmptyPath != 0)
-	if !e.Exists {
-		return e
+	return e
+}
+
+// ReadCaller reads, while the call is still held, what the caller ran
+// before the exec replaces it: its exe and argv (after a fork, a copy of
+// its parent's), whether its standard input is a terminal, and its
+// directory. Decide calls it for a rule that looks at the caller; the
+// supervisor calls it before answering a call it will report.
+func (e *Exec) ReadCaller() {
+	if e.callerRead || e.Caller == nil {
+		return
 	}
-	// The program that runs the new one is the caller as it is now: after
-	// a fork, a copy of its parent.
-	e.Caller = &events.Process{PID: int32(pid), UID: uid, Exe: linux.Readlink(procPath(pid, "exe")), Argv: cmdline(pid)}
-	// Its ids, parent and directory now: a refused or short-lived program
-	// is gone by the time the event is made.
-	if status, err := linux.ReadSmall(procPath(pid, "status"), make([]byte, 4096)); err == nil {
-		statusIDs(status, e.Caller)
-	}
-	if e.Cwd == "" {
-		e.Cwd = linux.Readlink(procPath(pid, "cwd"))
-	}
+	e.callerRead = true
+	e.read(func() {
+		e.Caller.Exe = linux.Readlink(procPath(e.pid, "exe"))
+		e.TTY = isTerminal(procPath(e.pid, "fd/0"))
+		if e.Cwd == "" {
+			e.Cwd = linux.Readlink(procPath(e.pid, "cwd"))
+		}
+	})
+	e.Caller.Argv = cmdline(e.pid) // readable without ptrace access
 	e.ParentExe = e.Caller.Exe
 	if len(e.Caller.Argv) > 0 {
 		e.ParentArgv0 = e.Caller.Argv[0]
 	}
-	e.Loaded = loaded(e)
-	e.TTY = isTerminal(procPath(pid, "fd/0"))
-	return e
 }
 
 // complete reads what only an event needs, once the call was answered:
@@ -233,7 +255,7 @@ func isLoader(name string) bool {
 // readArgv reads a NULL-terminated array of string pointers at addr (a
 // 64-bit caller's), bounded by maxArgs and maxArgvLen; an argument cut
 // at maxArgLen ends with "…".
-func readArgv(mem linux.Mem, addr uintptr) []string {
+func readArgv(mem *linux.Mem, addr uintptr) []string {
 	if addr == 0 {
 		return nil
 	}
@@ -266,7 +288,7 @@ func readArgv(mem linux.Mem, addr uintptr) []string {
 // window reads strings that lie close together (argv's, most often
 // contiguous) with one read of the memory around them.
 type window struct {
-	mem linux.Mem
+	mem *linux.Mem
 	at  uintptr
 	buf []byte
 }
@@ -287,28 +309,6 @@ func (w *window) str(addr uintptr) (string, bool) {
 }
 
 func procPath(pid int, rest string) string { return "/proc/" + strconv.Itoa(pid) + "/" + rest }
-
-// statusIDs fills p's pid, ppid, real uid and gid from /proc/PID/status.
-func statusIDs(status []byte, p *events.Process) {
-	for line := range strings.SplitSeq(string(status), "\n") {
-		key, val, _ := strings.Cut(line, ":")
-		f := strings.Fields(val)
-		if len(f) == 0 {
-			continue
-		}
-		n, _ := strconv.ParseUint(f[0], 10, 32)
-		switch key {
-		case "Tgid":
-			p.PID = int32(n)
-		case "PPid":
-			p.PPID = int32(n)
-		case "Uid":
-			p.UID = uint32(n)
-		case "Gid":
-			p.GID = uint32(n)
-		}
-	}
-}
 
 // cmdline is pid's argv, its first 4 KiB.
 func cmdline(pid int) []string {
