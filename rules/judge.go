@@ -18,14 +18,15 @@ type ExecCall struct {
 	// one.
 	ParentExe   string
 	ParentArgv0 string
-	// UID is the caller's real uid.
+	// UID is the caller's real uid: a fact of the caller, as below.
 	UID uint32
 	// ParentArgv is the caller's whole argv (ParentArgv0 first): a
 	// multi-call binary run as "busybox sh" is the applet sh.
 	ParentArgv []string
 	// TTY is whether the caller's standard input is a terminal.
 	TTY bool
-	// Caller, when set, fills ParentExe, ParentArgv0, ParentArgv and TTY.
+	// Caller, when set, fills UID, ParentExe, ParentArgv0, ParentArgv and
+	// TTY.
 	// The judges call it at most once, and only for a rule whose cheaper
 	// conditions matched and which looks at the caller, so that the
 	// supervisor reads the caller's /proc only then.
@@ -195,13 +196,13 @@ func base(name string) string {
 	return path.Base(name)
 }
 
-// matches tries the cheap conditions first, and the caller's last: it may
-// have to be read.
+// matches tries the new program's conditions first, and the caller's
+// last: it may have to be read.
 func (m *execMatcher) matches(f *execFacts) bool {
-	return (m.uids == nil || m.uidMatches(f.call.UID)) &&
-		(m.program == nil || anyMatch(m.program, f.argv0Base, f.pathBase, f.applet)) &&
+	return (m.program == nil || anyMatch(m.program, f.argv0Base, f.pathBase, f.applet)) &&
 		(m.path == nil || anyMatch(m.path, f.call.Path)) &&
 		(m.args == nil || m.argsMatch(f.call.Argv)) &&
+		(m.uids == nil || m.uidMatches(f.caller().call.UID)) &&
 		(m.parent == nil || anyMatch(m.parent, f.caller().parentExeBase, f.parentArgv0Base, f.call.ParentExe, f.parentApplet))
 }
 

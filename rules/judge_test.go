@@ -76,6 +76,10 @@ func TestExecJudge(t *testing.T) {
 			if v != tt.wantVerdict || rule != tt.wantRule {
 				t.Errorf("Judge = %s, %s; want %s, %s", v, rule, tt.wantVerdict, tt.wantRule)
 			}
+			lazy, calls := lazyCaller(&tt.give)
+			if v, rule := j.Judge(lazy); v != tt.wantVerdict || rule != tt.wantRule || *calls > 1 {
+				t.Errorf("Judge with the caller read on demand = %s, %s (read %d times); want %s, %s (at most once)", v, rule, *calls, tt.wantVerdict, tt.wantRule)
+			}
 		})
 	}
 }

@@ -7,6 +7,15 @@ import "fmt"
 // goroutines at once.
 type PackJudge struct {
 	rules []packMatcher
+	// byProgram and others index the rules by the names their programs
+	// must have, so that an execution is tried only against the rules it
+	// could match: byProgram has, for each literal program name, the rules
+	// (bits, by index) with an alternative that needs it; others are those
+	// with an alternative that needs no literal name. Without an index
+	// (more than 64 rules) every rule is tried.
+	byProgram map[string]uint64
+	others    uint64
+	indexed   bool
 }
 
 type packMatcher struct {
@@ -41,7 +50,46 @@ func (p *Pack) ExecMatcher() (*PackJudge, error) {
 		}
 		j.rules = append(j.rules, m)
 	}
+	j.index()
 	return j, nil
+}
+
+// index fills byProgram and others (see PackJudge).
+func (j *PackJudge) index() {
+	if len(j.rules) > 64 {
+		return
+	}
+	j.byProgram, j.indexed = map[string]uint64{}, true
+	for i := range j.rules {
+		bit := uint64(1) << i
+		for k := range j.rules[i].alts {
+			names, ok := literalNames(j.rules[i].alts[k].program)
+			if !ok {
+				j.others |= bit
+				continue
+			}
+			for _, n := range names {
+				j.byProgram[n] |= bit
+			}
+		}
+	}
+}
+
+// literalNames are the names a program condition matches when each of its
+// patterns is a literal; false when one is a glob, or there is no
+// condition.
+func literalNames(program []glob) ([]string, bool) {
+	if program == nil {
+		return nil, false
+	}
+	names := make([]string, len(program))
+	for i := range program {
+		if !program[i].isLit {
+			return nil, false
+		}
+		names[i] = program[i].literal
+	}
+	return names, true
 }
 
 func (x *PackExec) compile(name string) (packAlt, error) {
@@ -69,8 +117,18 @@ func (j *PackJudge) Match(c *ExecCall) []PackMatch {
 		return nil
 	}
 	f := packFacts(c)
+	candidates := ^uint64(0)
+	if j.indexed {
+		candidates = j.others | j.byProgram[f.argv0Base] | j.byProgram[f.pathBase]
+		if f.applet != "" {
+			candidates |= j.byProgram[f.applet]
+		}
+	}
 	var out []PackMatch
 	for i := range j.rules {
+		if j.indexed && candidates&(1<<i) == 0 {
+			continue
+		}
 		r := &j.rules[i]
 		for k := range r.alts {
 			if r.alts[k].matches(&f) {

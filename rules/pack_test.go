@@ -84,6 +84,16 @@ func TestPackMatch(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Match = %v, want %v", got, tt.want)
 			}
+			// Every rule tried, as without the index.
+			unindexed := *j
+			unindexed.indexed = false
+			var all []string
+			for _, m := range unindexed.Match(tt.give) {
+				all = append(all, m.Name)
+			}
+			if !slices.Equal(all, tt.want) {
+				t.Errorf("Match without the index = %v, want %v", all, tt.want)
+			}
 			// The same call with the caller's facts read on demand.
 			lazy, calls := lazyCaller(tt.give)
 			got = nil
@@ -104,9 +114,9 @@ func TestPackMatch(t *testing.T) {
 // count of its calls.
 func lazyCaller(c *ExecCall) (*ExecCall, *int) {
 	calls := 0
-	lazy := &ExecCall{Path: c.Path, Argv: c.Argv, UID: c.UID, Caller: func(l *ExecCall) {
+	lazy := &ExecCall{Path: c.Path, Argv: c.Argv, Caller: func(l *ExecCall) {
 		calls++
-		l.ParentExe, l.ParentArgv0, l.ParentArgv, l.TTY = c.ParentExe, c.ParentArgv0, c.ParentArgv, c.TTY
+		l.UID, l.ParentExe, l.ParentArgv0, l.ParentArgv, l.TTY = c.UID, c.ParentExe, c.ParentArgv0, c.ParentArgv, c.TTY
 	}}
 	return lazy, &calls
 }
@@ -302,5 +312,18 @@ func TestDefaultPackGenerated(t *testing.T) {
 	b, _ := json.Marshal(fromJSON)
 	if !bytes.Equal(a, b) {
 		t.Fatalf("rules/pack/default.json is not rules/pack/default.yaml: run go generate ./rules")
+	}
+}
+
+// BenchmarkPackMatch is the default pack's judgement of one execution that
+// no rule matches, the most common kind.
+func BenchmarkPackMatch(b *testing.B) {
+	j, err := defaultPackT(b).ExecMatcher()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &ExecCall{Path: "/usr/bin/true", Argv: []string{"/usr/bin/true"}, ParentExe: "/bin/busybox", ParentArgv0: "sh"}
+	for b.Loop() {
+		j.Match(c)
 	}
 }

@@ -67,9 +67,11 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 		w.cfg.Learn(name) // the learned profile must allow it
 	}
 	pid := int(req.Pid)
-	ids, _ := linux.ReadTaskIDs(pid) // gone when it fails: judged on what can be read
-	owner := ownerFrom(ids)
-	e := procwatch.Inspect(pid, name == "execveat", req.Data.Args, ids, func(fn func()) { n.asOwner(owner, fn) })
+	var asOwner func(linux.TaskIDs, func())
+	if !n.ptrace {
+		asOwner = func(ids linux.TaskIDs, fn func()) { n.asOwner(ownerFrom(ids), fn) }
+	}
+	e := w.x.Inspect(pid, name == "execveat", req.Data.Args, asOwner)
 	v := w.x.Decide(e)
 	if w.x.NeedsReport(e, v) {
 		e.ReadCaller() // now: the exec replaces it

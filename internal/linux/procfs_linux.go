@@ -170,6 +170,19 @@ type FileStat struct {
 	Mtime, Ctime unix.Timespec
 }
 
+// Stat stats the file path names, following symlinks, in one call.
+func Stat(path string) (FileStat, error) {
+	var st unix.Stat_t
+	if err := retry(func() error { return unix.Stat(path, &st) }); err != nil {
+		return FileStat{}, err
+	}
+	return fileStat(&st), nil
+}
+
+func fileStat(st *unix.Stat_t) FileStat {
+	return FileStat{Dev: st.Dev, Ino: st.Ino, Mode: st.Mode, Size: st.Size, Mtime: st.Mtim, Ctime: st.Ctim}
+}
+
 // Resolve finds the file path names (following every symlink) and returns
 // its real path and its stat, in four system calls however deep the path:
 // an O_PATH open, a readlink of it, a fstat, a close.
@@ -193,7 +206,7 @@ func Resolve(path string) (string, FileStat, error) {
 	if err != nil {
 		return "", FileStat{}, err
 	}
-	return string(buf[:n]), FileStat{Dev: st.Dev, Ino: st.Ino, Mode: st.Mode, Size: st.Size, Mtime: st.Mtim, Ctime: st.Ctim}, nil
+	return string(buf[:n]), fileStat(&st), nil
 }
 
 // Readlink reads a symlink (a /proc link) into a string, "" when it cannot.

@@ -57,6 +57,7 @@ type Execs struct {
 	loaded   chan struct{}       // closed by SetBaseline
 	once     sync.Once
 	hashes   hashCache
+	paths    paths // the real paths of executed files (Inspect)
 }
 
 // NewExecs returns a judge of executions; drift needs SetBaseline.
@@ -282,17 +283,15 @@ func (e *Exec) details(v Verdict) events.ExecDetails {
 
 // call is e to judge; the caller's facts are read when a rule asks.
 func (e *Exec) call() *rules.ExecCall {
-	c := &rules.ExecCall{Path: e.Path, Argv: e.Argv, UID: e.UID}
+	c := &rules.ExecCall{Path: e.Path, Argv: e.Argv}
 	fill := func(c *rules.ExecCall) {
-		if e.read != nil {
-			e.ReadCaller() // an Exec that Inspect did not make has its facts already
-		}
-		c.ParentExe, c.ParentArgv0, c.TTY = e.ParentExe, e.ParentArgv0, e.TTY
+		e.ReadCaller() // a no-op for an Exec that Inspect did not make: its facts are set
+		c.UID, c.ParentExe, c.ParentArgv0, c.TTY = e.UID, e.ParentExe, e.ParentArgv0, e.TTY
 		if e.Caller != nil {
 			c.ParentArgv = e.Caller.Argv
 		}
 	}
-	if e.callerRead || e.read == nil {
+	if e.callerRead || e.pid == 0 {
 		fill(c)
 	} else {
 		c.Caller = fill

@@ -42,9 +42,12 @@ type Exec struct {
 	open string // what to open to read the file: a /proc/PID/fd link for a descriptor
 	id   fileID
 	mode uint32
-	// read runs the reads that need access to the caller (Inspect);
-	// callerRead is set once ReadCaller has run.
-	read       func(func())
+	// asOwner, owner, ids: how the caller's memory and links are read
+	// (Inspect, withAccess); callerRead is set once ReadCaller has run.
+	asOwner    func(linux.TaskIDs, func())
+	owner      bool
+	idsRead    bool
+	taskIDs    linux.TaskIDs
 	callerRead bool
 }
 
@@ -66,58 +69,98 @@ const (
 
 // Inspect reads what the held call of task tid (execve, or execveat when
 // at) with arguments args will run: the file and argv, and the loader's
-// file when it runs the loader. ids are tid's (linux.ReadTaskIDs). Only
-// that, while the call is held: what the caller ran before is read by
-// ReadCaller when a rule or an event needs it, the ancestry once the call
-// was answered (complete). read runs a function that reads tid's memory
-// or /proc links with the access that needs (the owner's filesystem ids
-// when vigil lacks CAP_SYS_PTRACE); nil runs it as it is.
-func Inspect(tid int, at bool, args [6]uint64, ids linux.TaskIDs, read func(func())) *Exec {
-	if read == nil {
-		read = func(fn func()) { fn() }
-	}
-	e := &Exec{pid: tid, UID: ids.UID, read: read}
+// file when it runs the loader. Only that, while the call is held: the
+// caller's ids and what it ran before are read by ReadCaller when a rule
+// or an event needs them, the ancestry once the call was answered
+// (complete). Reading tid's memory and /proc links needs ptrace access:
+// they are read as vigil is, and where that gets nothing, through
+// asOwner, which runs a function with the filesystem ids of tid's owner
+// (vigil without CAP_SYS_PTRACE, a process of another uid); nil when
+// vigil needs no other ids.
+func (x *Execs) Inspect(tid int, at bool, args [6]uint64, asOwner func(linux.TaskIDs, func())) *Exec {
+	e := &Exec{pid: tid, asOwner: asOwner}
 	pathArg, argvArg := args[0], args[1]
 	dirfd, flags := atFDCWD, uint64(0)
 	if at {
 		dirfd, pathArg, argvArg, flags = int(int32(args[0])), args[1], args[2], args[4]
 	}
-	read(func() {
+	read := func() {
 		mem := linux.OpenMem(tid)
-		e.Requested, _ = mem.String(uintptr(pathArg), maxPathLen)
-		e.Argv = readArgv(mem, uintptr(argvArg))
+		// One window of memory for the path, argv and its strings, which
+		// most often lie close together: one read for all, often.
+		w := &window{mem: mem}
+		e.Requested, _ = w.str(uintptr(pathArg))
+		e.Argv = readArgv(w, uintptr(argvArg))
 		mem.Close()
-		e.resolve(dirfd, flags&atEmptyPath != 0)
-		if e.Exists && isLoader(filepath.Base(e.Path)) {
-			if e.Cwd == "" {
-				e.Cwd = linux.Readlink(procPath(tid, "cwd"))
-			}
-			e.Loaded = loaded(e)
+	}
+	if e.withAccess(read, func() bool { return e.Requested != "" || len(e.Argv) > 0 }) {
+		e.withAccess(func() { x.resolve(e, dirfd, flags&atEmptyPath != 0) }, func() bool { return true })
+	}
+	if e.Exists && isLoader(filepath.Base(e.Path)) {
+		if e.Cwd == "" {
+			e.Cwd = e.readlink("cwd")
 		}
-	})
+		e.Loaded = loaded(e)
+	}
 	if e.Exists {
-		e.Caller = &events.Process{PID: int32(ids.Tgid), PPID: int32(ids.PPid), UID: ids.UID, GID: ids.GID}
+		e.Caller = &events.Process{PID: int32(tid)}
 	}
 	return e
 }
 
-// ReadCaller reads, while the call is still held, what the caller ran
-// before the exec replaces it: its exe and argv (after a fork, a copy of
-// its parent's), whether its standard input is a terminal, and its
-// directory. Decide calls it for a rule that looks at the caller; the
-// supervisor calls it before answering a call it will report.
+// withAccess runs read as vigil and, when got says it got nothing, again
+// with the owner's ids; after one such retry, every later read of e goes
+// through the owner at once. It reports got.
+func (e *Exec) withAccess(read func(), got func() bool) bool {
+	if !e.owner {
+		read()
+		if got() || e.asOwner == nil {
+			return got()
+		}
+		e.owner = true
+	}
+	e.asOwner(e.ids(), read)
+	return got()
+}
+
+// ids are the caller's, read at first use (they need no ptrace access).
+func (e *Exec) ids() linux.TaskIDs {
+	if !e.idsRead {
+		e.idsRead = true
+		e.taskIDs, _ = linux.ReadTaskIDs(e.pid) // gone: zero ids, judged on what was read
+	}
+	return e.taskIDs
+}
+
+// readlink reads the caller's /proc link rest, as withAccess does.
+func (e *Exec) readlink(rest string) string {
+	var target string
+	e.withAccess(func() { target = linux.Readlink(procPath(e.pid, rest)) }, func() bool { return target != "" })
+	return target
+}
+
+// ReadCaller reads, while the call is still held, who the caller is and
+// what it ran before the exec replaces it: its ids, its exe and argv
+// (after a fork, a copy of its parent's), whether its standard input is a
+// terminal, and its directory. Decide calls it for a rule that looks at
+// the caller; the supervisor calls it before answering a call it will
+// report.
 func (e *Exec) ReadCaller() {
-	if e.callerRead || e.Caller == nil {
-		return
+	if e.callerRead || e.Caller == nil || e.pid == 0 {
+		return // read already, nothing to read, or not made by Inspect
 	}
 	e.callerRead = true
-	e.read(func() {
-		e.Caller.Exe = linux.Readlink(procPath(e.pid, "exe"))
-		e.TTY = isTerminal(procPath(e.pid, "fd/0"))
-		if e.Cwd == "" {
-			e.Cwd = linux.Readlink(procPath(e.pid, "cwd"))
-		}
-	})
+	ids := e.ids()
+	e.UID = ids.UID
+	if ids.Tgid != 0 {
+		e.Caller.PID, e.Caller.PPID = int32(ids.Tgid), int32(ids.PPid)
+	}
+	e.Caller.UID, e.Caller.GID = ids.UID, ids.GID
+	e.Caller.Exe = e.readlink("exe")
+	e.TTY = isTerminal(e.readlink("fd/0"))
+	if e.Cwd == "" {
+		e.Cwd = e.readlink("cwd")
+	}
 	e.Caller.Argv = cmdline(e.pid) // readable without ptrace access
 	e.ParentExe = e.Caller.Exe
 	if len(e.Caller.Argv) > 0 {
@@ -131,16 +174,15 @@ func (e *Exec) complete(self int) {
 	e.Caller.Ancestry = ancestry(int(e.Caller.PPID), self)
 }
 
-// isTerminal reports whether the descriptor link names a terminal: a
+// isTerminal reports whether a descriptor's target names a terminal: a
 // pseudo-terminal, a virtual console or the console.
-func isTerminal(link string) bool {
-	t := linux.Readlink(link)
+func isTerminal(t string) bool {
 	return t != "" && (strings.HasPrefix(t, "/dev/pts/") || strings.HasPrefix(t, "/dev/tty") || t == "/dev/console")
 }
 
 // resolve finds the file the call names: by dirfd (execveat), the
 // caller's working directory, or the caller's descriptor, and stats it.
-func (e *Exec) resolve(dirfd int, emptyPath bool) {
+func (x *Execs) resolve(e *Exec, dirfd int, emptyPath bool) {
 	p := e.Requested
 	switch {
 	case emptyPath && p == "":
@@ -169,7 +211,7 @@ func (e *Exec) resolve(dirfd int, emptyPath bool) {
 		e.fromFd(fd)
 		return
 	}
-	real, st, err := linux.Resolve(p)
+	real, st, err := x.paths.resolve(p)
 	if err != nil {
 		return
 	}
@@ -253,18 +295,21 @@ func isLoader(name string) bool {
 }
 
 // readArgv reads a NULL-terminated array of string pointers at addr (a
-// 64-bit caller's), bounded by maxArgs and maxArgvLen; an argument cut
-// at maxArgLen ends with "…".
-func readArgv(mem *linux.Mem, addr uintptr) []string {
+// 64-bit caller's) through w, bounded by maxArgs and maxArgvLen; an
+// argument cut at maxArgLen ends with "…".
+func readArgv(w *window, addr uintptr) []string {
 	if addr == 0 {
 		return nil
 	}
 	ptrs := make([]byte, 8*64)
 	var argv []string
 	total := 0
-	w := window{mem: mem}
 	for len(argv) < maxArgs && total < maxArgvLen {
-		n := mem.ReadAt(ptrs, addr)
+		// Copied: reading the strings may move the window.
+		n := copy(ptrs, w.within(addr))
+		if n == 0 {
+			n = w.mem.ReadAt(ptrs, addr)
+		}
 		n -= n % 8
 		if n == 0 {
 			return argv
@@ -285,12 +330,22 @@ func readArgv(mem *linux.Mem, addr uintptr) []string {
 	return argv
 }
 
-// window reads strings that lie close together (argv's, most often
-// contiguous) with one read of the memory around them.
+// window reads what lies close together in a caller's memory (a path, an
+// argv and its strings, most often) with one read of the memory around
+// it.
 type window struct {
 	mem *linux.Mem
 	at  uintptr
 	buf []byte
+}
+
+// within is the window's bytes from addr to its end, nil when addr is
+// not in it.
+func (w *window) within(addr uintptr) []byte {
+	if addr < w.at || addr >= w.at+uintptr(len(w.buf)) {
+		return nil
+	}
+	return w.buf[addr-w.at:]
 }
 
 // str is the string at addr, from the window when it lies in it whole.
