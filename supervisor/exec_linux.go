@@ -73,11 +73,15 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 	}
 	e := w.x.Inspect(pid, name == "execveat", req.Data.Args, asOwner)
 	v := w.x.Decide(e)
-	if w.x.NeedsReport(e, v) {
+	report := w.x.NeedsReport(e, v)
+	if report {
 		e.ReadCaller() // now: the exec replaces it
-	}
-	if linux.NotifIDValid(n.listener, req.ID) != nil {
-		return // gone, or interrupted: it asks again
+		// What was read is the caller's only if its call is still held (a
+		// pid is reused only once its task is gone). Without an event,
+		// the answer needs no such check: it reaches only the held call.
+		if linux.NotifIDValid(n.listener, req.ID) != nil {
+			return // gone, or interrupted: it asks again
+		}
 	}
 	resp := linux.SeccompNotifResp{ID: req.ID, Flags: linux.SeccompContinue}
 	if v.Errno != 0 {
@@ -89,7 +93,7 @@ func (w *execWatch) handle(n *notifier, req *linux.SeccompNotif, name string) {
 		}
 		return
 	}
-	if !w.x.NeedsReport(e, v) {
+	if !report {
 		return
 	}
 	w.mu.Lock()

@@ -41,6 +41,11 @@ type notifier struct {
 	linkProtected []string
 	// concerns answer the calls they asked the filter for, by name.
 	concerns map[string]concern
+	// blockingRecv: the loop waits in SECCOMP_IOCTL_NOTIF_RECV itself,
+	// which on the kernels that have SYNC_WAKE_UP (6.6+) also returns
+	// once no task is left; before, RECV would wait for ever then, and the
+	// loop polls first.
+	blockingRecv bool
 	// sandbox is PID 1's end of the socket to the sandbox until it hangs
 	// up, which it does when the sandbox execs the app (the sandbox's end
 	// is close-on-exec); -1 after.
@@ -51,6 +56,8 @@ func startNotifier(listener, sandbox int, cfg *Config, w *writers, concerns map[
 	n := &notifier{listener: listener, sandbox: sandbox, filter: cfg.Seccomp, cfg: cfg, writers: w, concerns: concerns, log: log, done: make(chan struct{})}
 	if err := linux.SetSyncWakeUp(listener); err != nil {
 		log.Debug("seccomp notifications without SYNC_WAKE_UP (kernel before 6.6)", zap.Error(err))
+	} else {
+		n.blockingRecv = true
 	}
 	n.ptrace = linux.HasCap(linux.CapSysPtrace)
 	go n.run()
@@ -82,16 +89,21 @@ func (n *notifier) run() {
 		}
 	}()
 	for {
-		ready, err := linux.WaitReadable(n.listener)
-		if err != nil {
-			n.log.Error("waiting for seccomp notifications", zap.Error(err))
-			return
-		}
-		if !ready {
-			return // every task under the filter has exited
+		if !n.blockingRecv {
+			ready, err := linux.WaitReadable(n.listener)
+			if err != nil {
+				n.log.Error("waiting for seccomp notifications", zap.Error(err))
+				return
+			}
+			if !ready {
+				return // every task under the filter has exited
+			}
 		}
 		var req linux.SeccompNotif
 		if err := linux.NotifRecv(n.listener, &req); errors.Is(err, syscall.ENOENT) {
+			if n.blockingRecv && linux.HungUp(n.listener) {
+				return // every task under the filter has exited
+			}
 			continue // interrupted: the kernel asks again
 		} else if err != nil {
 			n.log.Error("reading a seccomp notification", zap.Error(err))
