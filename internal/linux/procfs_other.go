@@ -36,3 +36,15 @@ type TaskIDs struct {
 
 // ReadTaskIDs fails: tasks' ids are read from Linux.
 func ReadTaskIDs(tid int) (TaskIDs, error) { return TaskIDs{}, ErrNotSupported }
+
+// ProcFile is a kept /proc file (Linux only).
+type ProcFile int
+
+// OpenProcFile fails: /proc is Linux's.
+func OpenProcFile(path string) (ProcFile, error) { return -1, ErrNotSupported }
+
+// Read fails: /proc is Linux's.
+func (f ProcFile) Read(buf []byte) ([]byte, error) { return nil, ErrNotSupported }
+
+// Close does nothing: nothing was opened.
+func (f ProcFile) Close() {}

@@ -71,6 +71,7 @@ func newScanner(t testing.TB, cfg procwatch.ScanConfig) *procwatch.Scanner {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	return s
 }
 

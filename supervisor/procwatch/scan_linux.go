@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/linux"
 )
 
 // firstPass is when Run makes its first pass, at most.
@@ -31,9 +33,19 @@ type proc struct {
 	seen         uint64
 	gen          uint64 // passes that read it
 	cpu          cpuTrack
+	// statFile is its /proc/PID/stat kept open (hasStat), read each pass;
+	// schedFile its /proc/PID/schedstat (hasSched), whose run time says
+	// whether it ran since (ran) the pass that last read its links.
+	statFile, schedFile linux.ProcFile
+	hasStat, hasSched   bool
+	ran                 uint64
 	// reported holds the keys of the findings already made about it.
 	reported map[string]struct{}
 }
+
+// maxStatFiles bounds the /proc files the scan keeps open (two a process);
+// past it, a process's are opened at each pass.
+const maxStatFiles = 1024
 
 // maxReported bounds the findings remembered for one process: past it, a
 // process that keeps changing (a new exe each second) is reported again
@@ -63,6 +75,9 @@ type Scanner struct {
 	rd        reader
 	buf       []byte
 	argBuf    []byte
+	statFiles int     // kept open, of maxStatFiles
+	pids      []int32 // this pass's, sorted
+	schedBuf  []byte
 }
 
 // NewScanner validates cfg and returns a scanner with its defaults applied.
@@ -76,6 +91,7 @@ func NewScanner(cfg ScanConfig) (*Scanner, error) {
 		listeners: make(map[uint64]struct{}),
 		buf:       make([]byte, 4096),
 		argBuf:    make([]byte, 4096),
+		schedBuf:  make([]byte, 128),
 	}, nil
 }
 
@@ -125,6 +141,7 @@ func (s *Scanner) Run(stop <-chan struct{}, report func(Finding)) error {
 	}
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
+	defer s.Close()
 	for {
 		found, err := s.Scan()
 		for _, f := range found {
@@ -169,6 +186,7 @@ func (s *Scanner) refresh() ([]*proc, error) {
 	}
 	s.gen++
 	slices.Sort(pids)
+	s.pids = pids
 	live := make([]*proc, 0, len(pids))
 	for _, pid := range pids {
 		if p := s.read(pid); p != nil {
@@ -178,27 +196,126 @@ func (s *Scanner) refresh() ([]*proc, error) {
 	}
 	for pid, p := range s.procs {
 		if p.seen != s.gen {
+			s.forget(p)
 			delete(s.procs, pid)
 		}
 	}
 	return live, nil
 }
 
+// forget closes what the scan kept open of p.
+func (s *Scanner) forget(p *proc) {
+	if p.hasStat {
+		p.statFile.Close()
+		p.hasStat = false
+		s.statFiles--
+	}
+	if p.hasSched {
+		p.schedFile.Close()
+		p.hasSched = false
+		s.statFiles--
+	}
+}
+
+// Close closes what the scan keeps open; a later Scan opens it again.
+func (s *Scanner) Close() {
+	for pid, p := range s.procs {
+		s.forget(p)
+		delete(s.procs, pid)
+	}
+}
+
+// readStat reads pid's stat: from the file kept open for p, or by path.
+func (s *Scanner) readStat(pid int32, p *proc) ([]byte, error) {
+	if p != nil && p.hasStat {
+		if b, err := p.statFile.Read(s.buf); err == nil {
+			return b, nil
+		}
+		s.forget(p) // gone, perhaps with its pid another's now
+	}
+	return readSmall(pid, "stat", s.buf)
+}
+
+// keepStat keeps p's stat and schedstat files open for the passes to
+// come, while there is room.
+func (s *Scanner) keepStat(p *proc) {
+	for _, k := range []struct {
+		name string
+		file *linux.ProcFile
+		has  *bool
+	}{{"stat", &p.statFile, &p.hasStat}, {"schedstat", &p.schedFile, &p.hasSched}} {
+		if *k.has || s.statFiles >= maxStatFiles {
+			continue
+		}
+		f, err := linux.OpenProcFile(procDir(p.id.pid) + "/" + k.name)
+		if err != nil {
+			continue
+		}
+		*k.file, *k.has = f, true
+		s.statFiles++
+	}
+}
+
+// listed reports whether pid is a process of this pass; 0 (a parent
+// outside the namespace) is not.
+func (s *Scanner) listed(pid int32) bool {
+	_, ok := slices.BinarySearch(s.pids, pid)
+	return ok
+}
+
+// runtime is how long p's only thread has run, in ns; false when that
+// cannot be known (a new process, no kept schedstat, a kernel without it,
+// more threads at the last pass).
+func (s *Scanner) runtime(p *proc) (uint64, bool) {
+	if p == nil || !p.hasSched || p.stat.threads != 1 {
+		return 0, false
+	}
+	b, err := p.schedFile.Read(s.schedBuf)
+	if err != nil {
+		return 0, false
+	}
+	return parseRuntime(b)
+}
+
 // read reads one process, nil when it vanished, is a kernel thread or a
 // zombie.
 func (s *Scanner) read(pid int32) *proc {
-	b, err := readSmall(pid, "stat", s.buf)
+	p := s.procs[pid]
+	// Read first: what is read next is judged by it at the next pass.
+	ran, known := s.runtime(p)
+	if known && p.ran == ran && p.argv != nil && s.listed(p.stat.ppid) {
+		// It has not run since it was read whole (and is the same task:
+		// its kept file would fail otherwise). Its exe, descriptors, ids
+		// and stat change only when it runs, but for its parent, which
+		// changes when the parent dies: one whose parent is gone (or
+		// outside vigil's namespace) is read whole. This spares an idle
+		// process five of its six reads.
+		p.gen++
+		return p
+	}
+	b, err := s.readStat(pid, p)
 	if err != nil {
 		return nil
 	}
 	st, err := parseStat(b)
-	if err != nil || st.flags&pfKthread != 0 || st.state == 'Z' || st.state == 'X' {
+	if err != nil || st.state == 'Z' || st.state == 'X' {
 		return nil
 	}
-	p := s.procs[pid]
 	if id := (identity{pid, st.start}); p == nil || p.id != id {
+		if p != nil {
+			s.forget(p)
+		}
 		p = &proc{id: id} // new, or the pid was reused
 		s.procs[pid] = p
+		// Opened after its stat was read: if the pid changed hands in
+		// between, the next pass sees another start time and starts over.
+		s.keepStat(p)
+	}
+	if st.flags&pfKthread != 0 {
+		// Kept, with its stat open, only to be told apart cheaply from
+		// the process that may take its pid one day.
+		p.seen, p.stat = s.gen, st
+		return nil
 	}
 	p.stat = st
 	// The ids once, and then only where they are judged (a policy user
@@ -213,6 +330,7 @@ func (s *Scanner) read(pid int32) *proc {
 		}
 	}
 	p.gen++
+	p.ran = ran
 	links := s.rd.readlinks(pid, p.uids[1], p.gids[1], &p.asUser, "exe", "fd/0", "fd/1", "fd/2")
 	if links[0] != p.exe || p.argv == nil {
 		p.exe = links[0]

@@ -323,8 +323,20 @@ func TestScanReverseShell(t *testing.T) {
 func TestScanListener(t *testing.T) {
 	needBusybox(t)
 	s := newScanner(t, procwatch.ScanConfig{})
+	// Every pass's listener findings, by process: a listener that appears
+	// during the pass made for another process is reported there, once.
+	found := map[int32][]procwatch.Finding{}
 	listeners := func(pid int) []procwatch.Finding {
-		return withRule(scan(t, s, pid), procwatch.RuleListener)
+		all, err := s.Scan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range withRule(all, procwatch.RuleListener) {
+			found[f.Process.PID] = append(found[f.Process.PID], f)
+		}
+		got := found[int32(pid)]
+		delete(found, int32(pid))
+		return got
 	}
 	steps := []struct {
 		name       string
@@ -414,5 +426,109 @@ func TestScanCPUHog(t *testing.T) {
 				t.Errorf("details %+v", d)
 			}
 		})
+	}
+}
+
+// TestScanKeepsNoFileOfTheGone: the stat files a pass keeps open are
+// closed once their processes are gone, and all of them by Close.
+func TestScanKeepsNoFileOfTheGone(t *testing.T) {
+	needBusybox(t)
+	openFds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	s := newScanner(t, procwatch.ScanConfig{})
+	if _, err := s.Scan(); err != nil {
+		t.Fatal(err)
+	}
+	before := openFds()
+	var cmds []*exec.Cmd
+	for range 20 {
+		cmds = append(cmds, startBusybox(t, "sleep", "600"))
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := s.Scan(); err != nil {
+		t.Fatal(err)
+	}
+	if kept := openFds() - before; kept < 20 {
+		t.Errorf("%d more files open after a pass over 20 new processes, want at least 20 (their stat kept open)", kept)
+	}
+	for _, c := range cmds {
+		c.Process.Kill()
+		c.Wait()
+	}
+	if _, err := s.Scan(); err != nil {
+		t.Fatal(err)
+	}
+	if after := openFds(); after > before {
+		t.Errorf("%d files open once the 20 are gone, %d before them", after, before)
+	}
+	s.Close()
+	if closed := openFds(); closed >= before {
+		t.Errorf("%d files open after Close, %d before: Close left the stat files open", closed, before)
+	}
+}
+
+// TestScanReverseShellInPlace: a shell that was idle through passes and
+// then turns its own stdin and stdout to a TCP connection (exec with
+// redirections only: no new process, no new exe) is reported at the next
+// pass. The scan skips the links of a process that has not run since it
+// read them; this one ran.
+func TestScanReverseShellInPlace(t *testing.T) {
+	needBusybox(t)
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := c.(*net.TCPConn).File()
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	// The shell waits on a pipe, idle, then turns to the socket (fd 3)
+	// and reads from it.
+	cmd := exec.Command(busybox, "sh", "-c", "read x; exec 0<&3 1>&3; read y")
+	cmd.ExtraFiles = []*os.File{sock}
+	wake, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wake.Close()
+	start(t, cmd)
+	waitExec(t, cmd.Process.Pid)
+	s := newScanner(t, procwatch.ScanConfig{})
+	for range 3 { // idle passes: nothing to report
+		if got := withRule(scan(t, s, cmd.Process.Pid), procwatch.RuleReverseShell); len(got) != 0 {
+			t.Fatalf("reported before it turned: %+v", got)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	if _, err := wake.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	var got []procwatch.Finding
+	for deadline := time.Now().Add(3 * time.Second); len(got) == 0 && time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+		got = withRule(scan(t, s, cmd.Process.Pid), procwatch.RuleReverseShell)
+	}
+	if len(got) != 1 {
+		t.Fatalf("got %d reverse-shell findings for the shell, want 1", len(got))
 	}
 }

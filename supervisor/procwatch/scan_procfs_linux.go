@@ -23,8 +23,9 @@ type procStat struct {
 	ppid  int32
 	ttyNr uint32
 	flags uint32
-	ticks uint64 // utime + stime, in clock ticks
-	start uint64 // start time, in clock ticks after boot: with the pid, an identity
+	ticks   uint64 // utime + stime, in clock ticks
+	start   uint64 // start time, in clock ticks after boot: with the pid, an identity
+	threads uint64
 }
 
 // parseStat parses /proc/PID/stat. The name (comm) is in parentheses and may
@@ -42,7 +43,7 @@ func parseStat(b []byte) (procStat, error) {
 	}
 	st.state = f[0][0]
 	var v [20]uint64
-	for _, i := range []int{1, 4, 6, 11, 12, 19} {
+	for _, i := range []int{1, 4, 6, 11, 12, 17, 19} {
 		n, err := strconv.ParseInt(string(f[i]), 10, 64)
 		if err != nil {
 			return st, fmt.Errorf("stat field %d: %w", i+3, err)
@@ -53,6 +54,7 @@ func parseStat(b []byte) (procStat, error) {
 	st.ttyNr = uint32(v[4])
 	st.flags = uint32(v[6])
 	st.ticks = v[11] + v[12]
+	st.threads = v[17]
 	st.start = v[19]
 	return st, nil
 }
@@ -224,4 +226,12 @@ func ttyName(nr uint32) string {
 // readSmall reads a /proc file of the process into buf.
 func readSmall(pid int32, name string, buf []byte) ([]byte, error) {
 	return linux.ReadSmall(procDir(pid)+"/"+name, buf)
+}
+
+// parseRuntime takes the time a task has run, in ns, from its
+// /proc/PID/schedstat; false when the kernel keeps none (it says 0).
+func parseRuntime(b []byte) (uint64, bool) {
+	f, _, _ := bytes.Cut(b, []byte(" "))
+	n, err := strconv.ParseUint(string(f), 10, 64)
+	return n, err == nil && n > 0
 }
