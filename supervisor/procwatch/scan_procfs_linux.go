@@ -18,11 +18,11 @@ const pfKthread = 0x00200000
 
 // procStat is what the scan takes from /proc/PID/stat.
 type procStat struct {
-	comm  string
-	state byte
-	ppid  int32
-	ttyNr uint32
-	flags uint32
+	comm    string
+	state   byte
+	ppid    int32
+	ttyNr   uint32
+	flags   uint32
 	ticks   uint64 // utime + stime, in clock ticks
 	start   uint64 // start time, in clock ticks after boot: with the pid, an identity
 	threads uint64
