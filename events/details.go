@@ -39,6 +39,9 @@ type FileDetails struct {
 	// vigil verify prints them ("sha256:… (N bytes)", "0755", "0:0").
 	Expected string `json:"expected,omitempty"`
 	Actual   string `json:"actual,omitempty"`
+	// Requested is the path as the call named it, when that says more than
+	// Path (files.traversal: through "..").
+	Requested string `json:"requested,omitempty"`
 	// By is the process that made the change when vigil knows it, else
 	// "unknown" (the event's process is then left out).
 	By string `json:"by,omitempty"`

@@ -91,3 +91,43 @@ func TestPackInDocker(t *testing.T) {
 		})
 	}
 }
+
+// TestTraversalInDocker: the opt-in files.traversal, turned on by the
+// policy, reports a sensitive file opened through "..", under Docker's
+// default profile and capabilities, as root and as another user (whose
+// memory vigil reads as that user).
+func TestTraversalInDocker(t *testing.T) {
+	imgs := testImages(t)
+	image := packImage(t, imgs)
+	policy := writeProfile(t, "apiVersion: vigil.dev/v1\nkind: Policy\nrules:\n  enable: [files.traversal]\n")
+	for _, user := range []string{"", "1000:1000"} {
+		t.Run("user="+user, func(t *testing.T) {
+			opts := append([]string{"--env", "VIGIL_WORKLOAD=e2e", "--env", "VIGIL_LOG_LEVEL=warn"}, mountOpts(t, policy, "/etc/vigil/policy.yaml")...)
+			if user != "" {
+				opts = append(opts, "--user", user)
+			}
+			code, stdout, stderr := runSeccomp(t, image, opts, "sh", "-c", "cd /tmp; cat ../etc/passwd >/dev/null; cat /etc/passwd >/dev/null; echo done")
+			if code != 0 || !strings.Contains(stdout, "done") {
+				t.Fatalf("exit %d, stdout %q\nstderr:\n%s", code, stdout, stderr)
+			}
+			var got []string
+			for _, line := range strings.Split(stderr, "\n") {
+				if !strings.Contains(line, `"rule":"files.traversal"`) {
+					continue
+				}
+				ev, err := events.Decode([]byte(line))
+				if err != nil {
+					t.Fatalf("an event that does not decode: %v\n%s", err, line)
+				}
+				var d events.FileDetails
+				if err := ev.DetailsAs(&d); err != nil || ev.Process == nil {
+					t.Fatalf("details %v, process %v:\n%s", err, ev.Process, line)
+				}
+				got = append(got, d.Path+" "+d.Requested)
+			}
+			if want := []string{"/etc/passwd ../etc/passwd"}; !slices.Equal(got, want) {
+				t.Errorf("traversal events %q, want %q\nstderr:\n%s", got, want, stderr)
+			}
+		})
+	}
+}

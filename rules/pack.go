@@ -43,8 +43,10 @@ var severities = []Severity{SeverityInfo, SeverityLow, SeverityMedium, SeverityH
 // pack, the built-in rules (BuiltinRules) vigil applies in code.
 type Pack struct {
 	Rules []PackRule
-	// Off are the built-in rules turned off.
-	Off []string
+	// Off are the built-in rules turned off; Enabled the opt-in ones
+	// (OptInRules) turned on.
+	Off     []string
+	Enabled []string
 }
 
 // BuiltinRules are the default pack's rules that vigil applies in code
@@ -58,10 +60,18 @@ var BuiltinRules = []string{
 	"proc.root", "proc.listener", "proc.reverse-shell", "proc.cpu-hog",
 }
 
+// OptInRules are the built-in rules that are off unless the policy turns
+// them on (rules.enable): each costs a held call for every call of a kind
+// (files.traversal: every open), where the others hold only rare ones.
+var OptInRules = []string{"files.traversal"}
+
 // On reports whether the rule named name is on in p; a nil p has none on.
 func (p *Pack) On(name string) bool {
 	if p == nil {
 		return false
+	}
+	if slices.Contains(OptInRules, name) {
+		return slices.Contains(p.Enabled, name) && !slices.Contains(p.Off, name)
 	}
 	if slices.Contains(BuiltinRules, name) {
 		return !slices.Contains(p.Off, name)
@@ -122,13 +132,27 @@ func DefaultPack() (*Pack, error) {
 	return &p, nil
 }
 
-// Names lists the pack's rule names, in order, then the built-in ones.
+// Names lists the pack's rule names, in order, then the built-in ones and
+// the opt-in ones.
 func (p *Pack) Names() []string {
-	names := make([]string, len(p.Rules), len(p.Rules)+len(BuiltinRules))
+	names := make([]string, len(p.Rules), len(p.Rules)+len(BuiltinRules)+len(OptInRules))
 	for i := range p.Rules {
 		names[i] = p.Rules[i].Name
 	}
-	return append(names, BuiltinRules...)
+	return append(append(names, BuiltinRules...), OptInRules...)
+}
+
+// With is p with the named opt-in rules (OptInRules) on; any other name
+// is an error.
+func (p *Pack) With(names []string) (*Pack, error) {
+	for _, n := range names {
+		if !slices.Contains(OptInRules, n) {
+			return nil, fmt.Errorf("rule pack: %q is not a rule to enable: want one of %s", n, oneOf(OptInRules))
+		}
+	}
+	out := *p
+	out.Enabled = append(slices.Clone(p.Enabled), names...)
+	return &out, nil
 }
 
 // Without is p less the named rules; a name p does not have is an error.
@@ -138,9 +162,9 @@ func (p *Pack) Without(names []string) (*Pack, error) {
 			return nil, fmt.Errorf("rule pack: no rule %q: want one of %s", n, oneOf(p.Names()))
 		}
 	}
-	out := &Pack{Off: slices.Clone(p.Off)}
+	out := &Pack{Off: slices.Clone(p.Off), Enabled: slices.Clone(p.Enabled)}
 	for _, n := range names {
-		if slices.Contains(BuiltinRules, n) {
+		if slices.Contains(BuiltinRules, n) || slices.Contains(OptInRules, n) {
 			out.Off = append(out.Off, n)
 		}
 	}

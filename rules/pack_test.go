@@ -327,3 +327,23 @@ func BenchmarkPackMatch(b *testing.B) {
 		j.Match(c)
 	}
 }
+
+// TestPackOptIn: files.traversal is off until enabled, and can be turned
+// off again; only opt-in rules can be enabled.
+func TestPackOptIn(t *testing.T) {
+	p := defaultPackT(t)
+	if p.On("files.traversal") {
+		t.Error("files.traversal is on by default")
+	}
+	on, err := p.With([]string{"files.traversal"})
+	if err != nil || !on.On("files.traversal") || !on.On("proc.outsider") {
+		t.Fatalf("With(files.traversal): on %v, proc.outsider %v, %v", on.On("files.traversal"), on.On("proc.outsider"), err)
+	}
+	off, err := on.Without([]string{"files.traversal"})
+	if err != nil || off.On("files.traversal") {
+		t.Errorf("Without(files.traversal) after With: still on, %v", err)
+	}
+	if _, err := p.With([]string{"proc.ptrace"}); err == nil || !strings.Contains(err.Error(), "not a rule to enable") {
+		t.Errorf("With(proc.ptrace): %v, want an error", err)
+	}
+}

@@ -138,9 +138,10 @@ func (d *decoder) files(dst **FilesSection) field {
 func (d *decoder) rulesSection(dst **RulesSection) field {
 	return func(n *yaml.Node) bool {
 		s := &RulesSection{}
-		d.mapping(n, "pack or disable", &s.pos, map[string]field{
+		d.mapping(n, "pack, disable or enable", &s.pos, map[string]field{
 			"pack":    d.str(&s.Pack),
 			"disable": d.strs(&s.Disable, &s.pos, "disable"),
+			"enable":  d.strs(&s.Enable, &s.pos, "enable"),
 		})
 		*dst = s
 		return n.Kind == yaml.MappingNode

@@ -74,8 +74,10 @@ const (
 type RulesSection struct {
 	// Pack is PackDefault (when "") or PackOff: no pack rule at all.
 	Pack string
-	// Disable are pack rules turned off, by name.
+	// Disable are pack rules turned off, by name; Enable the opt-in ones
+	// turned on (OptInRules).
 	Disable []string
+	Enable  []string
 
 	pos positions
 }
@@ -89,6 +91,14 @@ func (s *RulesSection) Disabled() []string {
 		return nil
 	}
 	return s.Disable
+}
+
+// Enabled are the opt-in rules s turns on; s may be nil.
+func (s *RulesSection) Enabled() []string {
+	if s == nil {
+		return nil
+	}
+	return s.Enable
 }
 
 // SeccompSection is the seccomp filter: a base profile, an optional default

@@ -71,6 +71,11 @@ func (s *RulesSection) check(c *checker) {
 	if (s.Pack != "" || s.pos.has("pack")) && !s.pos.failed["pack"] && s.Pack != PackDefault && s.Pack != PackOff {
 		c.add(s.pos.of("pack"), "unknown pack %q: want %s or %s", s.Pack, PackDefault, PackOff)
 	}
+	for i, n := range s.Enable {
+		if !slices.Contains(OptInRules, n) {
+			c.add(s.pos.of(fmt.Sprintf("enable.%d", i)), "%q is not a rule to enable (the pack's other rules are on by default): want %s", n, oneOf(OptInRules))
+		}
+	}
 	if len(s.Disable) == 0 {
 		return
 	}
@@ -199,6 +204,9 @@ func oneOf[T ~string](names []T) string {
 	s := make([]string, len(names))
 	for i, n := range names {
 		s[i] = string(n)
+	}
+	if len(s) < 2 {
+		return strings.Join(s, "")
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -170,13 +171,18 @@ func underAny(path string, paths []string) bool {
 // fileCalls is the files concern of the notify loop: the calls that say
 // who changes files (attribute), and those the file rules judge (rules:
 // files.log-clearing, files.link-sensitive).
-type fileCalls struct{ attribute, rules bool }
+// With traversal (files.traversal) every open is reported too.
+type fileCalls struct{ attribute, rules, traversal bool }
 
 func (c fileCalls) calls() []specs.LinuxSyscall {
+	calls := fileRuleCalls
 	if c.attribute {
-		return watchedCalls // every call the rules need too
+		calls = watchedCalls // every call the rules need too
 	}
-	return fileRuleCalls
+	if c.traversal {
+		calls = append(slices.Clone(calls), specs.LinuxSyscall{Names: []string{"open", "openat", "openat2"}})
+	}
+	return calls
 }
 
 func (c fileCalls) handle(n *notifier, req *linux.SeccompNotif, name string) {
@@ -184,7 +190,7 @@ func (c fileCalls) handle(n *notifier, req *linux.SeccompNotif, name string) {
 	if c.rules {
 		found = n.fileRules(req, name)
 	}
-	if c.attribute {
+	if c.attribute && changesFiles(name, req.Data.Args) {
 		n.attribute(req, name)
 	} else {
 		n.answerContinue(req)
@@ -193,6 +199,25 @@ func (c fileCalls) handle(n *notifier, req *linux.SeccompNotif, name string) {
 		n.emitFileFinding(f, int(req.Pid))
 	}
 }
+
+// changesFiles reports whether a watched call may change a file: an open
+// only with a flag that writes (watchedCalls' conditions; the others are
+// held for files.traversal alone), and openat2 never (its flags are in
+// memory: it is not watched for attribution).
+func changesFiles(name string, args [6]uint64) bool {
+	switch name {
+	case "open":
+		return args[1]&mayWriteFlags != 0
+	case "openat":
+		return args[2]&mayWriteFlags != 0
+	case "openat2":
+		return false
+	}
+	return true
+}
+
+// mayWriteFlags are mayWrite's flags.
+const mayWriteFlags = 1 | 2 | 0o100 | 0o1000
 
 // attributesFiles reports whether cfg's filter should report the calls
 // that change files, so that file events name the process. Only where the

@@ -97,6 +97,10 @@ type Config struct {
 	// exec watch: files.log-clearing (a log under /var/log truncated) and
 	// files.link-sensitive (a link made to a sensitive file).
 	FileRules bool
+	// Traversal, with FileRules, turns on files.traversal (opt-in): every
+	// open is held, and one whose path goes through ".." to a sensitive
+	// file is reported.
+	Traversal bool
 	// WatchConnects, with the exec watch, are destinations whose connects
 	// are reported (net.kubernetes-api: the cluster's API server). Every
 	// connect is then reported to vigil.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -20,7 +21,11 @@ import (
 const (
 	logClearingRule   = "files.log-clearing"
 	linkSensitiveRule = "files.link-sensitive"
+	traversalRule     = "files.traversal" // opt-in: every open is held
 )
+
+// openPaths are the path arguments of the opens files.traversal judges.
+var openPaths = map[string]pathArg{"open": {0, -1}, "openat": {1, 0}, "openat2": {1, 0}}
 
 // oTrunc is O_TRUNC.
 const oTrunc = 0o1000
@@ -64,6 +69,9 @@ var linkTargets = map[string]struct {
 type fileFinding struct {
 	rule    string
 	details events.FileDetails
+	// proc is who made the call, read while it was held (a short-lived
+	// program is gone once it goes on).
+	proc *events.Process
 }
 
 // fileRules checks a held call against the file rules, reading its paths
@@ -71,6 +79,14 @@ type fileFinding struct {
 func (n *notifier) fileRules(req *linux.SeccompNotif, name string) []fileFinding {
 	pid := int(req.Pid)
 	args := req.Data.Args
+	if a, ok := openPaths[name]; ok && !truncates(name, args) {
+		// Held for files.traversal alone (or to be attributed): only its
+		// path is read, and only one through ".." is looked at further.
+		if !n.cfg.Traversal {
+			return nil
+		}
+		return n.traversal(req, name, a)
+	}
 	var out []fileFinding
 	n.asOwner(ownerOf(pid), func() {
 		decoded := decode(name, pid, args)
@@ -91,14 +107,66 @@ func (n *notifier) fileRules(req *linux.SeccompNotif, name string) []fileFinding
 		}
 		if truncates(name, args) {
 			if p, ok := path(changedPaths[name].args[0]); ok && underAny(p, logDirs) {
-				out = append(out, fileFinding{logClearingRule, events.FileDetails{Path: p, Op: "truncate", Change: "truncated"}})
+				out = append(out, fileFinding{rule: logClearingRule, details: events.FileDetails{Path: p, Op: "truncate", Change: "truncated"}})
 			}
 		}
 	})
 	if len(out) > 0 && linux.NotifIDValid(n.listener, req.ID) != nil {
 		return nil // what was read may be another process's
 	}
-	return out
+	return n.withCaller(out, pid)
+}
+
+// withCaller sets the process of each finding: pid, read now.
+func (n *notifier) withCaller(found []fileFinding, pid int) []fileFinding {
+	if len(found) == 0 {
+		return found
+	}
+	proc, owner := processOf(pid)
+	n.asOwner(owner, func() { proc.Exe = exeOf(pid) })
+	for i := range found {
+		found[i].proc = proc
+	}
+	return found
+}
+
+// traversal is files.traversal when the open's path goes through ".." to
+// a sensitive file (a path a web app was tricked into building: Falco's
+// "directory traversal monitored file read"). The path is read as vigil
+// first, as its owner where that gets nothing.
+func (n *notifier) traversal(req *linux.SeccompNotif, name string, a pathArg) []fileFinding {
+	pid := int(req.Pid)
+	addr := uintptr(req.Data.Args[a.path])
+	raw, ok := readString(pid, addr)
+	if !ok && !n.ptrace {
+		n.asOwner(ownerOf(pid), func() { raw, ok = readString(pid, addr) })
+	}
+	if !ok || !strings.Contains("/"+raw+"/", "/../") {
+		return nil
+	}
+	dirfd := -1
+	if a.dirfd >= 0 {
+		dirfd = int(int32(req.Data.Args[a.dirfd]))
+	}
+	var abs string
+	n.asOwner(ownerOf(pid), func() { abs, ok = resolve(pid, raw, dirfd) })
+	if !ok || !underAny(realPath(abs), n.sensitiveFiles()) {
+		return nil
+	}
+	if linux.NotifIDValid(n.listener, req.ID) != nil {
+		return nil // what was read may be another process's
+	}
+	return n.withCaller([]fileFinding{{rule: traversalRule, details: events.FileDetails{Path: realPath(abs), Op: "open", Change: "opened", Requested: raw}}}, pid)
+}
+
+// sensitiveFiles are the files files.link-sensitive and files.traversal
+// protect, with their real spellings, and the policy's sensitive files;
+// made at first use (resolving them is a walk each).
+func (n *notifier) sensitiveFiles() []string {
+	if n.linkProtected == nil {
+		n.linkProtected = append(withRealPaths(linkSensitive), n.cfg.Sensitive...)
+	}
+	return n.linkProtected
 }
 
 // truncates reports whether the call empties its file.
@@ -132,13 +200,10 @@ func (n *notifier) linkFinding(symlink bool, path func(pathArg) (string, bool), 
 			return nil
 		}
 	}
-	if n.linkProtected == nil { // once: resolving them is a walk each
-		n.linkProtected = append(withRealPaths(linkSensitive), n.cfg.Sensitive...)
-	}
-	if !underAny(realPath(to), n.linkProtected) {
+	if !underAny(realPath(to), n.sensitiveFiles()) {
 		return nil
 	}
-	return []fileFinding{{linkSensitiveRule, events.FileDetails{Path: linkPath, Op: "link", Change: "linked", Actual: "-> " + to}}}
+	return []fileFinding{{rule: linkSensitiveRule, details: events.FileDetails{Path: linkPath, Op: "link", Change: "linked", Actual: "-> " + to}}}
 }
 
 // emitFileFinding reports f, made by pid, unless its rule is off.
@@ -149,8 +214,11 @@ func (n *notifier) emitFileFinding(f fileFinding, pid int) {
 	ev := events.New(events.KindFile, f.rule, events.SeverityHigh, events.ActionAlert)
 	ev.Workload = n.cfg.Workload
 	ev.Container = events.Container{Hostname: n.cfg.Hostname}
-	proc, _ := processOf(pid)
-	proc.Exe = exeOf(pid)
+	proc := f.proc
+	if proc == nil {
+		proc, _ = processOf(pid)
+		proc.Exe = exeOf(pid)
+	}
 	ev.Process = proc
 	f.details.By = byOf(proc)
 	if err := ev.SetDetails(f.details); err != nil {

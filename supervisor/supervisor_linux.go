@@ -58,7 +58,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if xw != nil {
 		asked = append(asked, xw)
 	}
-	if fc := (fileCalls{attribute: attributesFiles(&cfg), rules: cfg.FileRules && cfg.Exec != nil}); fc.attribute || fc.rules {
+	if fc := (fileCalls{attribute: attributesFiles(&cfg), rules: cfg.FileRules && cfg.Exec != nil, traversal: cfg.Traversal && cfg.FileRules && cfg.Exec != nil}); fc.attribute || fc.rules {
 		asked = append(asked, fc)
 	}
 	if len(cfg.WatchConnects) > 0 && cfg.Exec != nil {

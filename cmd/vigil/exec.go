@@ -92,7 +92,8 @@ func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, pack *rules.Pack,
 		return st, nil
 	}
 	cfg.Exec = xc
-	cfg.FileRules = pack.On("files.log-clearing") || pack.On("files.link-sensitive")
+	cfg.Traversal = pack.On("files.traversal")
+	cfg.FileRules = pack.On("files.log-clearing") || pack.On("files.link-sensitive") || cfg.Traversal
 	if pack.On("net.kubernetes-api") {
 		cfg.WatchConnects = netwatch.KubernetesAPI(os.Getenv)
 	}

@@ -83,3 +83,58 @@ func TestFileRules(t *testing.T) {
 		})
 	}
 }
+
+// TestFileTraversal: with files.traversal enabled, an open whose path goes
+// through ".." to a sensitive file is reported with the path as named and
+// the process; a direct open of it, and ".." to an ordinary file, are not.
+// Without the policy's rules.enable, nothing is held or reported.
+func TestFileTraversal(t *testing.T) {
+	bb := busybox(t)
+	script := strings.Join([]string{
+		"cd /tmp",
+		"cat ../etc/shadow > /dev/null",
+		"cat /tmp/../etc/passwd > /dev/null",
+		"cat /etc/passwd > /dev/null",
+		"cat ../etc/hostname > /dev/null",
+		"echo done",
+	}, "; ")
+	on := writeFile(t, "policy.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nrules:\n  enable: [files.traversal]\n")
+	tests := []struct {
+		name string
+		args []string
+		want []string // rule, path, requested
+	}{
+		{name: "enabled", args: []string{"--policy", on}, want: []string{
+			"files.traversal /etc/passwd /tmp/../etc/passwd",
+			"files.traversal /etc/shadow ../etc/shadow",
+		}},
+		{name: "default"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append([]string{"run", "--log-level=warn", "--workload", "test"}, tt.args...), "--", bb, "sh", "-c", script)
+			code, stdout, stderr := runVigil(t, modes[0], dockerCaps, args...)
+			if code != 0 || strings.TrimSpace(stdout) != "done" {
+				t.Fatalf("exit %d, stdout %q; stderr:\n%s", code, stdout, stderr)
+			}
+			var got []string
+			for _, ev := range syscallEvents(t, stderr) {
+				if ev.Rule != "files.traversal" {
+					continue
+				}
+				var d events.FileDetails
+				if err := ev.DetailsAs(&d); err != nil {
+					t.Fatal(err)
+				}
+				if ev.Process == nil || len(ev.Process.Argv) == 0 || ev.Process.Argv[0] != "cat" {
+					t.Errorf("want the cat that opened it as the process: %+v", ev.Process)
+				}
+				got = append(got, ev.Rule+" "+d.Path+" "+d.Requested)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("traversal events %q, want %q\nstderr:\n%s", got, tt.want, stderr)
+			}
+		})
+	}
+}

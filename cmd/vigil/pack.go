@@ -31,8 +31,9 @@ func packWanted(flag string, execWatch bool) (bool, error) {
 	return execWatch && supervisor.SeccompNotifyAvailable(), nil
 }
 
-// loadPack is the default rule pack less what the policy's rules section
-// (nil: none) turns off; nil when it turns the pack off.
+// loadPack is the default rule pack with the opt-in rules the policy's
+// rules section (nil: none) turns on, less those it turns off; nil when it
+// turns the pack off.
 func loadPack(sec *rules.RulesSection) (*rules.Pack, error) {
 	if !sec.PackOn() {
 		return nil, nil
@@ -40,6 +41,9 @@ func loadPack(sec *rules.RulesSection) (*rules.Pack, error) {
 	p, err := rules.DefaultPack()
 	if err != nil {
 		return nil, fmt.Errorf("bug: the default rule pack: %w", err)
+	}
+	if p, err = p.With(sec.Enabled()); err != nil {
+		return nil, err
 	}
 	return p.Without(sec.Disabled())
 }
