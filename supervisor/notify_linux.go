@@ -143,6 +143,19 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 			return
 		}
 	}
+	if out.Action == seccomp.ActionLog && n.filter.Watched(seccomp.Data(req.Data)) {
+		// An alert (a pack rule's, chmod setting the setuid bit) on a call
+		// a concern asked for too: reported, and the concern answers it
+		// (the file watch then knows who changed the file).
+		if c := n.concerns[name]; c != nil {
+			ev, ok := n.heldEvent(req, out, name)
+			c.handle(n, req, name)
+			if ok {
+				n.emit(ev)
+			}
+			return
+		}
+	}
 	if n.cfg.Learn != nil && (out.Action == seccomp.ActionLog || out.Action == seccomp.ActionAllow) {
 		n.cfg.Learn(name)
 		if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
@@ -150,19 +163,32 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 		}
 		return
 	}
+	ev, _ := n.heldEvent(req, out, name)
+	if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
+		n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
+	}
+	n.emit(ev)
+}
+
+// heldEvent describes a held call as the profile judged it (out), reading
+// the process and the call's arguments while it is held; ok is false
+// when the call is no longer held (only the raw call is then in the event:
+// what was read may be another process's).
+func (n *notifier) heldEvent(req *linux.SeccompNotif, out seccomp.Outcome, name string) (ev events.Event, ok bool) {
 	proc, owner := processOf(int(req.Pid))
 	var decoded map[string]string
 	n.asOwner(owner, func() {
 		proc.Exe = exeOf(int(req.Pid))
 		decoded = decode(name, int(req.Pid), req.Data.Args)
 	})
-	if err := linux.NotifIDValid(n.listener, req.ID); err != nil {
+	ok = linux.NotifIDValid(n.listener, req.ID) == nil
+	if !ok {
 		proc, decoded = &events.Process{PID: int32(req.Pid)}, nil
 	}
-	if err := n.answer(req, out); err != nil && !errors.Is(err, syscall.ENOENT) {
-		n.log.Warn("answering a seccomp notification", zap.Int("pid", int(req.Pid)), zap.Error(err))
-	}
-	ev := n.event(req, out, name, proc, decoded)
+	return n.event(req, out, name, proc, decoded), ok
+}
+
+func (n *notifier) emit(ev events.Event) {
 	if err := n.cfg.Events.Emit(ev); err != nil && !errors.Is(err, events.ErrDropped) {
 		n.log.Warn("emitting an event", zap.Error(err))
 	}

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"fmt"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -283,6 +284,27 @@ func TestAddedSetuidIsCritical(t *testing.T) {
 	slices.Sort(sev) // the aggregator may flush them in either order
 	if strings.Join(sev, " ") != "critical medium" {
 		t.Errorf("added events of %s: severities %v, want [medium critical]; stderr:\n%s", drop, sev, stderr)
+	}
+	// The chmod that set the bit is also the pack's proc.setuid-bit alert:
+	// reported as such, and still attributed, so the file event names it.
+	evs := syscallEvents(t, stderr)
+	chmod := ""
+	for _, ev := range evs {
+		if ev.Rule == "proc.setuid-bit" && ev.Process != nil {
+			chmod = fmt.Sprintf("pid %d", ev.Process.PID)
+		}
+	}
+	if chmod == "" {
+		t.Fatalf("no proc.setuid-bit event with its process; stderr:\n%s", stderr)
+	}
+	for _, ev := range evs {
+		var d events.FileDetails
+		if ev.Kind != events.KindFile || ev.Severity != events.SeverityCritical || ev.DetailsAs(&d) != nil || d.Path != drop {
+			continue
+		}
+		if d.By != chmod && !strings.HasPrefix(d.By, chmod+" ") {
+			t.Errorf("the setuid file's event names %q, want the chmod that set the bit (%s)", d.By, chmod)
+		}
 	}
 }
 
