@@ -309,11 +309,7 @@ func execChild(calls int) int {
 		if err := linux.SetNoNewPrivs(); err != nil {
 			return fail(err)
 		}
-		prog := execveNotifies
-		if os.Getenv("ZZ_ALLOW") != "" {
-			prog = zzAllowExec
-		}
-		listener, err := linux.InstallNotifyFilter(prog)
+		listener, err := linux.InstallNotifyFilter(execveNotifies)
 		if err != nil {
 			return fail(err)
 		}
