@@ -17,7 +17,7 @@
 #                   (default 300; 0 skips it)
 #   BUS_RUNS        runs of BenchmarkBusThroughput and BenchmarkOutboxReplay
 #                   (100,000 and 50,000 events each; default 3)
-#   EXEC            1 (default) runs BenchmarkExecLoop (-benchtime 3x) and
+#   EXEC            1 (default) runs BenchmarkExecLoop (-benchtime 10x) and
 #                   BenchmarkJudgedExec (-benchtime ${EXEC_CALLS}x), COUNT
 #                   runs each (~4 min with COUNT=5); 0 skips them
 #   EXEC_CALLS      execs each child of BenchmarkJudgedExec times (default 2000)
@@ -56,6 +56,7 @@ min_bus_rate=50000      # events/s from one guard into JetStream
 max_bus_rss_mb=20       # the guard's RSS with a live connection
 # ... and of the exec watch issue.
 max_exec_loop_pct=15 # a loop of 2,000 /usr/bin/true under vigil, over bare
+max_idle_watch_pct=1 # vigil's CPU watching 200 idle processes, % of a core
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -83,7 +84,7 @@ machine() {
 # with $syscalls calls per child.
 run_benchmarks() {
 	echo "== go test -bench . (the slow ones on their own) -benchtime $benchtime -count $count"
-	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay|ExecLoop|JudgedExec' \
+	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay|ExecLoop|JudgedExec|IdleWatch' \
 		-benchtime "$benchtime" -count "$count") |
 		tee "$raw"
 	echo "== go test -bench 'BusThroughput|OutboxReplay' -benchtime ${bus_runs}x -count 1"
@@ -93,8 +94,11 @@ run_benchmarks() {
 	(cd bench && go test -run '^$' -bench AllowedSyscall -benchtime "${syscalls}x" -count "$count") |
 		tee -a "$raw"
 	if [[ $exec_benchmarks == 1 ]]; then
-		echo "== go test -bench ExecLoop -benchtime 3x -count $count"
-		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench ExecLoop -benchtime 3x -count "$count") |
+		echo "== go test -bench ExecLoop -benchtime 10x -count $count"
+		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench ExecLoop -benchtime 10x -count "$count") |
+			tee -a "$raw"
+		echo "== go test -bench IdleWatch -benchtime 1x -count $count"
+		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench IdleWatch -benchtime 1x -count "$count") |
 			tee -a "$raw"
 		echo "== go test -bench JudgedExec -benchtime ${exec_calls}x -count $count"
 		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench JudgedExec -benchtime "${exec_calls}x" -count "$count") |
@@ -219,6 +223,10 @@ exec_rows() {
 		*) row "exec loop, $name" "$(calc "$us") us/exec" "" "(added $pct %)" ;;
 		esac
 	done
+	if pct=$(metric BenchmarkIdleWatch/vigil core%); then
+		row "200 idle processes, tini's CPU" "$(calc "$(metric BenchmarkIdleWatch/tini core% || echo 0)") %"
+		row "200 idle processes, vigil's CPU" "$(calc "$pct") %" "< $max_idle_watch_pct %" "$(verdict "$pct" "$max_idle_watch_pct")"
+	fi
 	us=$(metric BenchmarkJudgedExec/bare p50-us) || return 0
 	row "one exec from Go, bare, p50" "$(calc "$us") us"
 	for name in vigil-no-watch vigil vigil-drift vigil-policy split-notify split-inspect split-decide-drift; do
