@@ -189,6 +189,9 @@ func TestOrphansReaped(t *testing.T) {
 			// judges each exec), after the app's first exec (which tells it
 			// the sandbox is done: it closes its socket).
 			expectLine(t, got, "ready")
+			// After the scan's first pass (at 100 ms), which keeps two
+			// /proc files open for each process it watches until it ends.
+			time.Sleep(400 * time.Millisecond)
 			fds := fdCount(t, pid)
 			in.Write([]byte("\n"))
 			expectLine(t, got, "spawned")

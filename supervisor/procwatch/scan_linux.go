@@ -113,6 +113,8 @@ func (s *Scanner) Scan() ([]Finding, error) {
 		if p.id.pid != int32(s.cfg.Self) && (!s.cfg.DescendantsOnly || ps.tree.descends(p.id.pid)) {
 			judged = append(judged, p)
 			out = append(out, s.judge(p, ps)...)
+		} else {
+			s.forget(p) // files are kept only for the processes vigil watches
 		}
 	}
 	out = append(out, s.newListeners(judged, ps.tree, listen)...)
@@ -237,7 +239,9 @@ func (s *Scanner) readStat(pid int32, p *proc) ([]byte, error) {
 }
 
 // keepStat keeps p's stat and schedstat files open for the passes to
-// come, while there is room.
+// come, while there is room. Scan closes them again for a process it does
+// not judge (vigil itself, one that is not a descendant when it watches
+// only those).
 func (s *Scanner) keepStat(p *proc) {
 	for _, k := range []struct {
 		name string
@@ -312,8 +316,9 @@ func (s *Scanner) read(pid int32) *proc {
 		s.keepStat(p)
 	}
 	if st.flags&pfKthread != 0 {
-		// Kept, with its stat open, only to be told apart cheaply from
-		// the process that may take its pid one day.
+		// Remembered (not its files: it is not watched) to be told apart
+		// from the process that may take its pid one day.
+		s.forget(p)
 		p.seen, p.stat = s.gen, st
 		return nil
 	}
