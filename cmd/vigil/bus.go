@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/events/natsbus"
+	"github.com/vigilsec/vigil/internal/boundedfile"
+	"github.com/vigilsec/vigil/rules"
 	"github.com/vigilsec/vigil/supervisor"
 )
 
@@ -126,7 +127,7 @@ func fileDigest(path string) string {
 	if path == "" {
 		return ""
 	}
-	b, err := os.ReadFile(path)
+	b, err := boundedfile.Read(path, rules.MaxPolicyBytes) // bounded: it may have changed since it was loaded
 	if err != nil {
 		return ""
 	}
