@@ -176,6 +176,10 @@ func TestNKeySeed(t *testing.T) {
 }
 
 func TestConnValidate(t *testing.T) {
+	huge := filepath.Join(t.TempDir(), "huge.creds")
+	if err := os.WriteFile(huge, make([]byte, maxSecretFile+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		conn Conn
 		want string
@@ -183,7 +187,10 @@ func TestConnValidate(t *testing.T) {
 		{Conn{}, "no NATS server URL"},
 		{Conn{URLs: "nats://x", User: "u", Password: "p", Token: "t"}, "more than one way"},
 		{Conn{URLs: "nats://x", Cert: "/etc/hostname"}, "needs both"},
-		{Conn{URLs: "nats://x", Creds: "/nonexistent.creds"}, "--nats-creds: stat /nonexistent.creds"},
+		{Conn{URLs: "nats://x", Creds: "/nonexistent.creds"}, "--nats-creds: open /nonexistent.creds"},
+		// nats.go would read these whole at every connect.
+		{Conn{URLs: "nats://x", Creds: "/dev/zero"}, "--nats-creds: /dev/zero: not a regular file"},
+		{Conn{URLs: "nats://x", CA: huge}, "--nats-ca: " + huge},
 		{Conn{URLs: "nats://x", InboxPrefix: "a b"}, "inbox prefix"},
 	} {
 		err := tt.conn.Validate()

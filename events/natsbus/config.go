@@ -3,12 +3,13 @@ package natsbus
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+
+	"github.com/vigilsec/vigil/internal/boundedfile"
 )
 
 // Defaults.
@@ -49,6 +50,10 @@ type Conn struct {
 	Log *zap.Logger
 }
 
+// maxSecretFile bounds a credentials, NKey, certificate or CA file: far
+// above a real one (a CA bundle is a few hundred KiB).
+const maxSecretFile = 4 << 20
+
 // Validate reports every problem of c at once.
 func (c Conn) Validate() error {
 	var errs []error
@@ -74,7 +79,9 @@ func (c Conn) Validate() error {
 		if f.path == "" {
 			continue
 		}
-		if _, err := os.Stat(f.path); err != nil {
+		// nats.go reads these whole at every connect: a device or a huge
+		// file would have PID 1 read without end.
+		if _, err := boundedfile.Read(f.path, maxSecretFile); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", f.flag, err))
 		}
 	}
