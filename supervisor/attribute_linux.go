@@ -205,19 +205,24 @@ func (c fileCalls) handle(n *notifier, req *linux.SeccompNotif, name string) {
 // held for files.traversal alone), and openat2 never (its flags are in
 // memory: it is not watched for attribution).
 func changesFiles(name string, args [6]uint64) bool {
+	var flags uint64
 	switch name {
 	case "open":
-		return args[1]&mayWriteFlags != 0
+		flags = args[1]
 	case "openat":
-		return args[2]&mayWriteFlags != 0
+		flags = args[2]
 	case "openat2":
 		return false
+	default:
+		return true
 	}
-	return true
+	for _, a := range mayWrite {
+		if flags&a.Value == a.ValueTwo {
+			return true
+		}
+	}
+	return false
 }
-
-// mayWriteFlags are mayWrite's flags.
-const mayWriteFlags = 1 | 2 | 0o100 | 0o1000
 
 // attributesFiles reports whether cfg's filter should report the calls
 // that change files, so that file events name the process. Only where the

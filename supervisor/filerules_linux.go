@@ -138,8 +138,10 @@ func (n *notifier) traversal(req *linux.SeccompNotif, name string, a pathArg) []
 	pid := int(req.Pid)
 	addr := uintptr(req.Data.Args[a.path])
 	raw, ok := readString(pid, addr)
+	var owner ids
 	if !ok && !n.ptrace {
-		n.asOwner(ownerOf(pid), func() { raw, ok = readString(pid, addr) })
+		owner = ownerOf(pid)
+		n.asOwner(owner, func() { raw, ok = readString(pid, addr) })
 	}
 	if !ok || !strings.Contains("/"+raw+"/", "/../") {
 		return nil
@@ -148,8 +150,11 @@ func (n *notifier) traversal(req *linux.SeccompNotif, name string, a pathArg) []
 	if a.dirfd >= 0 {
 		dirfd = int(int32(req.Data.Args[a.dirfd]))
 	}
+	if owner == (ids{}) {
+		owner = ownerOf(pid)
+	}
 	var abs string
-	n.asOwner(ownerOf(pid), func() { abs, ok = resolve(pid, raw, dirfd) })
+	n.asOwner(owner, func() { abs, ok = resolve(pid, raw, dirfd) })
 	if !ok || !underAny(realPath(abs), n.sensitiveFiles()) {
 		return nil
 	}

@@ -387,38 +387,17 @@ func severity(a events.Action) events.Severity {
 // ids are a process's effective uid and gid.
 type ids struct{ uid, gid uint32 }
 
-// processOf reads what /proc says of pid without needing ptrace access
-// (status and cmdline are readable for any process), and its owner.
+// processOf reads what the kernel says of pid without needing ptrace
+// access (its ids, and its cmdline, readable for any process), and its
+// owner.
 func processOf(pid int) (*events.Process, ids) {
 	p := &events.Process{PID: int32(pid)}
 	var owner ids
-	dir := "/proc/" + strconv.Itoa(pid)
-	if status, err := os.ReadFile(dir + "/status"); err == nil {
-		for _, line := range strings.Split(string(status), "\n") {
-			key, val, _ := strings.Cut(line, ":")
-			f := strings.Fields(val)
-			if len(f) == 0 {
-				continue
-			}
-			n, _ := strconv.ParseInt(f[0], 10, 64)
-			var eff uint32
-			if len(f) > 1 {
-				e, _ := strconv.ParseUint(f[1], 10, 32)
-				eff = uint32(e)
-			}
-			switch key {
-			case "Tgid":
-				p.PID = int32(n)
-			case "PPid":
-				p.PPID = int32(n)
-			case "Uid":
-				p.UID, owner.uid = uint32(n), eff
-			case "Gid":
-				p.GID, owner.gid = uint32(n), eff
-			}
-		}
+	if t, err := linux.ReadTaskIDs(pid); err == nil {
+		p.PID, p.PPID, p.UID, p.GID = int32(t.Tgid), int32(t.PPid), t.UID, t.GID
+		owner = ownerFrom(t)
 	}
-	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil && len(cmd) > 0 {
+	if cmd, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && len(cmd) > 0 {
 		p.Argv = strings.Split(strings.TrimSuffix(string(cmd), "\x00"), "\x00")
 	}
 	return p, owner

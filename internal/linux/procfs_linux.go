@@ -72,7 +72,11 @@ type Mem struct {
 	pid, fd int
 }
 
-// noVMRead is set once process_vm_readv is missing (ENOSYS).
+// noVMRead is set once process_vm_readv is missing (ENOSYS), or refused
+// (EPERM) where /proc/PID/mem then gave the bytes: a seccomp filter that
+// denies it (Docker's on Debian's 20.10), which would refuse it every
+// time. (A refusal for another uid is latched too: /proc/PID/mem serves
+// every case, one call dearer.)
 var noVMRead atomic.Bool
 
 // OpenMem prepares to read pid's memory; it makes no call yet.
@@ -83,6 +87,7 @@ func (m *Mem) ReadAt(buf []byte, addr uintptr) int {
 	if len(buf) == 0 {
 		return 0
 	}
+	refused := false
 	if m.fd < 0 && !noVMRead.Load() {
 		n, err := m.vmRead(buf, addr)
 		switch {
@@ -93,6 +98,7 @@ func (m *Mem) ReadAt(buf []byte, addr uintptr) int {
 		case !errors.Is(err, unix.EPERM):
 			return 0 // unmapped (EFAULT) or gone (ESRCH)
 		}
+		refused = true
 	}
 	if m.fd < 0 && m.open() != nil {
 		return 0
@@ -104,6 +110,9 @@ func (m *Mem) ReadAt(buf []byte, addr uintptr) int {
 		return e
 	}) != nil || n < 0 {
 		return 0
+	}
+	if refused && n > 0 {
+		noVMRead.Store(true)
 	}
 	return n
 }

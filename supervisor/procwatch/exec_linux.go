@@ -350,15 +350,17 @@ func (w *window) within(addr uintptr) []byte {
 
 // str is the string at addr, from the window when it lies in it whole.
 func (w *window) str(addr uintptr) (string, bool) {
-	if addr < w.at || addr >= w.at+uintptr(len(w.buf)) {
+	rest := w.within(addr)
+	if rest == nil {
 		if w.buf == nil {
 			w.buf = make([]byte, 4096)
 		}
 		w.at, w.buf = addr, w.buf[:cap(w.buf)]
 		w.buf = w.buf[:w.mem.ReadAt(w.buf, addr)]
+		rest = w.buf
 	}
-	if rest := w.buf[addr-w.at:]; bytes.IndexByte(rest, 0) >= 0 {
-		return string(rest[:bytes.IndexByte(rest, 0)]), true
+	if i := bytes.IndexByte(rest, 0); i >= 0 {
+		return string(rest[:i]), true
 	}
 	return w.mem.String(addr, maxArgLen)
 }

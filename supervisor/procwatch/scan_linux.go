@@ -241,7 +241,7 @@ func (s *Scanner) readStat(pid int32, p *proc) ([]byte, error) {
 // keepStat keeps p's stat and schedstat files open for the passes to
 // come, while there is room. Scan closes them again for a process it does
 // not judge (vigil itself, one that is not a descendant when it watches
-// only those).
+// only those); kernel threads get none.
 func (s *Scanner) keepStat(p *proc) {
 	for _, k := range []struct {
 		name string
@@ -302,7 +302,7 @@ func (s *Scanner) read(pid int32) *proc {
 		return nil
 	}
 	st, err := parseStat(b)
-	if err != nil || st.state == 'Z' || st.state == 'X' {
+	if err != nil || st.flags&pfKthread != 0 || st.state == 'Z' || st.state == 'X' {
 		return nil
 	}
 	if id := (identity{pid, st.start}); p == nil || p.id != id {
@@ -314,13 +314,6 @@ func (s *Scanner) read(pid int32) *proc {
 		// Opened after its stat was read: if the pid changed hands in
 		// between, the next pass sees another start time and starts over.
 		s.keepStat(p)
-	}
-	if st.flags&pfKthread != 0 {
-		// Remembered (not its files: it is not watched) to be told apart
-		// from the process that may take its pid one day.
-		s.forget(p)
-		p.seen, p.stat = s.gen, st
-		return nil
 	}
 	p.stat = st
 	// The ids once, and then only where they are judged (a policy user

@@ -245,13 +245,15 @@ func TestScanRoot(t *testing.T) {
 	}
 }
 
-func TestScanReverseShell(t *testing.T) {
-	needBusybox(t)
+// loopbackPeer listens on loopback, reading whatever it is sent, until t
+// ends.
+func loopbackPeer(t *testing.T) net.Listener {
+	t.Helper()
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -261,18 +263,29 @@ func TestScanReverseShell(t *testing.T) {
 			go io.Copy(io.Discard, c)
 		}
 	}()
-	tcp := func(t *testing.T) (*os.File, string) {
-		c, err := net.Dial("tcp4", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		f, err := c.(*net.TCPConn).File()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f, c.LocalAddr().String()
+	return l
+}
+
+// dialFile connects to l and returns the connection as a file (to give a
+// child) and its local address.
+func dialFile(t *testing.T, l net.Listener) (*os.File, string) {
+	t.Helper()
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer c.Close()
+	f, err := c.(*net.TCPConn).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, c.LocalAddr().String()
+}
+
+func TestScanReverseShell(t *testing.T) {
+	needBusybox(t)
+	l := loopbackPeer(t)
+	tcp := func(t *testing.T) (*os.File, string) { return dialFile(t, l) }
 	unixPair := func(t *testing.T) (*os.File, string) {
 		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 		if err != nil {
@@ -440,7 +453,9 @@ func TestScanKeepsNoFileOfTheGone(t *testing.T) {
 		}
 		return len(ents)
 	}
-	s := newScanner(t, procwatch.ScanConfig{})
+	// Only this test's processes are watched: others on the machine come
+	// and go.
+	s := newScanner(t, procwatch.ScanConfig{Self: os.Getpid(), DescendantsOnly: true})
 	if _, err := s.Scan(); err != nil {
 		t.Fatal(err)
 	}
@@ -466,9 +481,19 @@ func TestScanKeepsNoFileOfTheGone(t *testing.T) {
 	if after := openFds(); after > before {
 		t.Errorf("%d files open once the 20 are gone, %d before them", after, before)
 	}
+	// Close, with processes still watched, closes their files.
+	startBusybox(t, "sleep", "600")
+	time.Sleep(100 * time.Millisecond)
+	before = openFds() // os/exec holds a pidfd for the child
+	if _, err := s.Scan(); err != nil {
+		t.Fatal(err)
+	}
+	if kept := openFds() - before; kept != 2 {
+		t.Fatalf("%d files kept for one watched process, want its stat and schedstat", kept)
+	}
 	s.Close()
-	if closed := openFds(); closed >= before {
-		t.Errorf("%d files open after Close, %d before: Close left the stat files open", closed, before)
+	if closed := openFds(); closed != before {
+		t.Errorf("%d files open after Close, %d before the pass: Close left the stat files open", closed, before)
 	}
 }
 
@@ -479,29 +504,7 @@ func TestScanKeepsNoFileOfTheGone(t *testing.T) {
 // read them; this one ran.
 func TestScanReverseShellInPlace(t *testing.T) {
 	needBusybox(t)
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go io.Copy(io.Discard, c)
-		}
-	}()
-	c, err := net.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock, err := c.(*net.TCPConn).File()
-	c.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sock, _ := dialFile(t, loopbackPeer(t))
 	defer sock.Close()
 	// The shell waits on a pipe, idle, then turns to the socket (fd 3)
 	// and reads from it.
