@@ -122,8 +122,7 @@ func (n *notifier) withCaller(found []fileFinding, pid int) []fileFinding {
 	if len(found) == 0 {
 		return found
 	}
-	proc, owner := processOf(pid)
-	n.asOwner(owner, func() { proc.Exe = exeOf(pid) })
+	proc := n.heldProcess(pid)
 	for i := range found {
 		found[i].proc = proc
 	}

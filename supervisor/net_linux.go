@@ -28,16 +28,19 @@ func (c netCalls) handle(n *notifier, req *linux.SeccompNotif, _ string) {
 	pid := int(req.Pid)
 	var dst string
 	n.asOwner(ownerOf(pid), func() { dst, _ = readSockaddr(pid, uintptr(req.Data.Args[1]), req.Data.Args[2]) })
+	ap, err := netip.ParseAddrPort(dst)
+	target := err == nil && c.targets.Has(ap)
+	var proc *events.Process
+	if target {
+		proc = n.heldProcess(pid) // before the answer: nc -z is gone after
+	}
 	valid := linux.NotifIDValid(n.listener, req.ID) == nil
 	n.answerContinue(req)
-	ap, err := netip.ParseAddrPort(dst)
-	if !valid || err != nil || !c.targets.Has(ap) {
+	if !valid || !target {
 		return
 	}
 	ev := events.New(events.KindNetwork, netwatch.RuleKubernetesAPI, events.SeverityHigh, events.ActionAlert)
 	ev.Workload, ev.Container = n.cfg.Workload, events.Container{Hostname: n.cfg.Hostname}
-	proc, _ := processOf(pid)
-	proc.Exe = exeOf(pid)
 	ev.Process = proc
 	d := events.NetworkDetails{Direction: "egress", Syscall: "connect", Address: ap.Addr().Unmap().String(), Port: int(ap.Port())}
 	if err := ev.SetDetails(d); err != nil {

@@ -188,6 +188,14 @@ func (n *notifier) heldEvent(req *linux.SeccompNotif, out seccomp.Outcome, name 
 	return n.event(req, out, name, proc, decoded), ok
 }
 
+// heldProcess reads the process of a held call, before it is answered: a
+// short-lived program is gone once its call goes on.
+func (n *notifier) heldProcess(pid int) *events.Process {
+	proc, owner := processOf(pid)
+	n.asOwner(owner, func() { proc.Exe = exeOf(pid) })
+	return proc
+}
+
 func (n *notifier) emit(ev events.Event) {
 	if err := n.cfg.Events.Emit(ev); err != nil && !errors.Is(err, events.ErrDropped) {
 		n.log.Warn("emitting an event", zap.Error(err))
