@@ -182,9 +182,64 @@ var examples = []example{
 		},
 	},
 	{
-		name:     "future section",
-		give:     header + "network:\n  allow: [10.0.0.0/8]\n",
-		wantErrs: []string{`policy.yaml:3:1: unknown key "network": want apiVersion, kind, seccomp, exec, files, rules, user, groups or capabilities`},
+		name: "network",
+		give: header + `network:
+  egress:
+    default: deny
+    deny:
+      - {name: no-smtp, ports: [25, 465, 587]}
+    allow:
+      - name: db
+        to: [10.0.0.0/8, "2001:db8::/32", 192.0.2.7, db.example.com., Svc_1.internal]
+        ports: [5432, "8000-8100"]
+        protocol: tcp
+      - {name: dns, ports: [53], protocol: udp}
+      - {to: ["unix:/run/postgresql/*", "unix:@jdwp-*"]}
+  ingress:
+    default: alert
+    allow:
+      - {name: http, ports: [8080, 0], protocol: tcp}
+      - {on: [127.0.0.1, "::1"], ports: ["9000-9100"]}
+      - {on: ["unix:/tmp/app.sock"]}
+`,
+	},
+	{
+		name: "bad network",
+		give: header + `network:
+  egress:
+    default: reject
+    allow:
+      - to: [10.0.0.1/8, "*.example.com", "unix:relative", 300.1.2.3.4, "fe80::1%eth0"]
+        ports: [0, "90-80", 70000, http]
+        protocol: icmp
+      - {to: ["unix:/x"], ports: [1]}
+      - {to: [], ports: []}
+  ingress:
+    allow:
+      - {on: [example.com]}
+      - {to: [10.0.0.1]}
+  policy: allow
+`,
+		wantErrs: []string{
+			`policy.yaml:5:14: unknown default "reject": want allow, alert or deny`,
+			`policy.yaml:7:14: to "10.0.0.1/8": bits are set past /8: want 10.0.0.0/8`,
+			`policy.yaml:7:26: to "*.example.com": a wildcard name cannot be resolved: want the names themselves, or their addresses`,
+			`policy.yaml:7:43: to "unix:relative": want unix:/path or unix:@abstract-name`,
+			`policy.yaml:7:60: to "300.1.2.3.4": neither an IP address nor a DNS name (a top-level domain is not a number)`,
+			`policy.yaml:7:73: to "fe80::1%eth0": an address with a zone: want one without %zone`,
+			`policy.yaml:8:17: port "0": no connection goes to port 0: want 1..65535`,
+			`policy.yaml:8:20: port "90-80": want a port (0..65535) or a first-last range with first <= last`,
+			`policy.yaml:8:29: port "70000": want a port (0..65535) or a first-last range`,
+			`policy.yaml:8:36: port "http": want a port (0..65535) or a first-last range`,
+			`policy.yaml:9:19: unknown protocol "icmp": want tcp or udp`,
+			`policy.yaml:10:9: ports and protocol do not apply to Unix sockets: put the unix: to in a rule of their own`,
+			`policy.yaml:11:14: empty to: want at least one item, or no to key`,
+			`policy.yaml:11:25: empty ports: want at least one item, or no ports key`,
+			`policy.yaml:14:15: on "example.com": a DNS name names no local address: want an IP address, a CIDR or unix:PATH`,
+			`policy.yaml:15:10: unknown key "to": want name, on, ports or protocol`,
+			`policy.yaml:16:3: unknown key "policy": want egress or ingress`,
+		},
+		schemaSkip: true,
 	},
 	{
 		name: "every problem at once",

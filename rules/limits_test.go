@@ -127,7 +127,7 @@ func unknownKeys(n, size int) string {
 func unknownKeyErrs(n int) []string {
 	errs := make([]string, n)
 	for i := range errs {
-		errs[i] = fmt.Sprintf("policy.yaml:%d:1: unknown key \"k%d\": want apiVersion, kind, seccomp, exec, files, rules, user, groups or capabilities", i+3, i)
+		errs[i] = fmt.Sprintf("policy.yaml:%d:1: unknown key \"k%d\": want apiVersion, kind, seccomp, exec, files, network, rules, user, groups or capabilities", i+3, i)
 	}
 	return errs
 }

@@ -98,12 +98,13 @@ func sorted(lists ...[]*Problem) []error {
 }
 
 func (d *decoder) policy(n *yaml.Node, p *Policy) {
-	d.mapping(n, "apiVersion, kind, seccomp, exec, files, rules, user, groups or capabilities", &p.pos, map[string]field{
+	d.mapping(n, "apiVersion, kind, seccomp, exec, files, network, rules, user, groups or capabilities", &p.pos, map[string]field{
 		"apiVersion":   d.str(&p.APIVersion),
 		"kind":         d.str(&p.Kind),
 		"seccomp":      d.seccomp(&p.Seccomp),
 		"exec":         d.exec(&p.Exec),
 		"files":        d.files(&p.Files),
+		"network":      d.network(&p.Network),
 		"rules":        d.rulesSection(&p.Rules),
 		"user":         d.str(&p.User),
 		"groups":       d.groups(&p.Groups),
@@ -183,10 +184,17 @@ func (d *decoder) execRules(dst *[]ExecRule) field {
 // uids decodes a list of uids, each a number (0) or a string ("1-999", a
 // range), kept as text: Validate checks them.
 func (d *decoder) uids(dst *[]string, pos *positions, key string) field {
+	return d.numbersOrRanges(dst, pos, key, "a uid or a first-last range")
+}
+
+// numbersOrRanges decodes a list whose items are numbers or strings (a
+// range such as "1-999"), kept as text for Validate; what names an item in
+// messages.
+func (d *decoder) numbersOrRanges(dst *[]string, pos *positions, key, what string) field {
 	return func(n *yaml.Node) bool {
 		return d.list(n, maxItems, func(i int, e *yaml.Node) bool {
 			if e.Kind != yaml.ScalarNode || e.ShortTag() != "!!str" && e.ShortTag() != "!!int" {
-				d.fail(e, "want a uid or a first-last range, not %s", describe(e))
+				d.fail(e, "want %s, not %s", what, describe(e))
 				return false
 			}
 			if len(e.Value) > maxString {

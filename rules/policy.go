@@ -11,8 +11,7 @@ const (
 // profile, embedded in the binary. A ProfileLoader must resolve it.
 const DockerDefault = "docker-default"
 
-// Policy is a vigil policy file. Later versions add a network section; until
-// then that key is rejected as unknown.
+// Policy is a vigil policy file.
 type Policy struct {
 	APIVersion string
 	Kind       string
@@ -22,6 +21,8 @@ type Policy struct {
 	Exec *ExecSection
 	// Files is nil when the policy has no files section.
 	Files *FilesSection
+	// Network is nil when the policy has no network section.
+	Network *NetworkSection
 	// Rules is nil when the policy has no rules section: the default rule
 	// pack, whole.
 	Rules *RulesSection

@@ -61,6 +61,9 @@ func (p *Policy) problems() []*Problem {
 	if p.Files != nil {
 		p.Files.check(c)
 	}
+	if p.Network != nil {
+		p.Network.check(c)
+	}
 	if p.Rules != nil {
 		p.Rules.check(c)
 	}
