@@ -105,7 +105,13 @@ type Destination struct {
 	// Unix is a glob on a Unix socket's path, or "@" and a glob on an
 	// abstract name.
 	Unix string
+
+	unix glob
 }
+
+// MatchesUnix reports whether a Unix socket's name (a path, or "@" and an
+// abstract name) matches d's Unix glob.
+func (d *Destination) MatchesUnix(name string) bool { return d.Unix != "" && d.unix.match(name) }
 
 // unixScheme starts a Unix socket destination.
 const unixScheme = "unix:"
@@ -116,10 +122,11 @@ func ParseDestination(s string) (Destination, error) {
 		if rest == "" || rest == "@" || (!strings.HasPrefix(rest, "/") && !strings.HasPrefix(rest, "@")) {
 			return Destination{}, errors.New("want unix:/path or unix:@abstract-name")
 		}
-		if _, err := compileGlob(rest, false); err != nil {
+		g, err := compileGlob(rest, false)
+		if err != nil {
 			return Destination{}, err
 		}
-		return Destination{Unix: rest}, nil
+		return Destination{Unix: rest, unix: g}, nil
 	}
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
