@@ -11,12 +11,13 @@ import (
 // Aggregator is a Sink that folds storms of identical events before passing
 // them to the next sink.
 //
-// Time is cut into consecutive windows (WithWindow, default 1s). Syscall and
-// file events fold when they are identical in everything the event shows
-// but its id, time and count: kind, rule, severity, action, workload,
-// container, details (for a syscall its name, number, raw and decoded
-// arguments and errno; for a file its path, op, change, expected and actual
-// values and who made it), and process (exe, argv, uid, gid, the exes of
+// Time is cut into consecutive windows (WithWindow, default 1s). Syscall,
+// file and network events fold when they are identical in everything the
+// event shows but its id, time and count: kind, rule, severity, action,
+// workload, container, details (for a syscall its name, number, raw and
+// decoded arguments and errno; for a file its path, op, change, expected
+// and actual values and who made it; for a network attempt its call,
+// direction, protocol, address, port, name and errno), and process (exe, argv, uid, gid, the exes of
 // its ancestry). A call with other arguments, another path or another
 // process is never folded into a storm: it is reported on its own, with
 // its own arguments. Other kinds always pass through.

@@ -18,7 +18,7 @@ import (
 
 // foldable reports whether events of kind k are ever folded; the details of
 // other kinds differ in ways a count would hide.
-func foldable(k Kind) bool { return k == KindSyscall || k == KindFile }
+func foldable(k Kind) bool { return k == KindSyscall || k == KindFile || k == KindNetwork }
 
 // sameOccurrence reports whether a and b fold together.
 func sameOccurrence(a, b Event) bool {

@@ -77,6 +77,13 @@ func TestAggregatorFolds(t *testing.T) {
 			wantEvents: 3, wantCounts: []int64{1, 1, 1},
 		},
 		{
+			name: "network attempts fold by destination",
+			give: func(t *testing.T) []Event {
+				return []Event{netEvent(t, "10.0.0.1", 443), netEvent(t, "10.0.0.1", 443), netEvent(t, "10.0.0.1", 80), netEvent(t, "10.0.0.1", 443)}
+			},
+			wantEvents: 3, wantCounts: []int64{1, 1, 2},
+		},
+		{
 			name:       "heartbeats are never folded",
 			give:       func(*testing.T) []Event { return []Event{heartbeatEvent(), heartbeatEvent()} },
 			wantEvents: 2, wantCounts: []int64{1, 1},

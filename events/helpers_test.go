@@ -38,6 +38,18 @@ func fileEvent(t testing.TB, path string) Event {
 	return e
 }
 
+// netEvent returns a valid network event: a denied connect.
+func netEvent(t testing.TB, addr string, port int) Event {
+	t.Helper()
+	e := New(KindNetwork, "network.egress.default", SeverityMedium, ActionDeny)
+	e.Workload = "shop-api"
+	e.Process = &Process{PID: 7, Exe: "/usr/bin/curl", Argv: []string{"curl", addr}}
+	if err := e.SetDetails(NetworkDetails{Direction: "egress", Syscall: "connect", Protocol: "tcp", Address: addr, Port: port, Errno: 111}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // heartbeatEvent returns a valid heartbeat, a kind never aggregated.
 func heartbeatEvent() Event {
 	e := New(KindHeartbeat, "vigil.heartbeat", SeverityInfo, ActionAlert)

@@ -11,12 +11,20 @@ import (
 type NetworkDetails struct {
 	// Direction is "egress" (connect, send) or "ingress" (bind, listen).
 	Direction string `json:"direction"`
-	// Syscall is the call that asked: "connect".
+	// Syscall is the call that asked: connect, bind, sendto, sendmsg or
+	// sendmmsg.
 	Syscall string `json:"syscall"`
+	// Protocol is the socket's: tcp, udp, unix, or other (an IP socket of
+	// another kind); "" when it could not be read.
+	Protocol string `json:"protocol,omitempty"`
 	// Address and Port are the destination (or, for ingress, the local
-	// address); Address is an IP address, or a Unix socket's path.
+	// address); Address is an IP address, or "unix:" and a Unix socket's
+	// path ("unix:@name" for an abstract one).
 	Address string `json:"address"`
 	Port    int    `json:"port,omitempty"`
+	// Name is the DNS name of the policy the destination matched, or that
+	// resolves to it.
+	Name string `json:"name,omitempty"`
 	// Errno is what the caller got from vigil, 0 when the call went on
 	// (the kernel may still fail it).
 	Errno int `json:"errno"`
@@ -42,6 +50,9 @@ func validateNetwork(raw json.RawMessage, add addFunc) {
 	}
 	if d.Address == "" {
 		add("details.address", "empty")
+	}
+	if d.Protocol != "" && !slices.Contains([]string{"tcp", "udp", "unix", "other"}, d.Protocol) {
+		add("details.protocol", "%q, want tcp, udp, unix or other", d.Protocol)
 	}
 	if d.Port < 0 || d.Port > 65535 {
 		add("details.port", "%d, want 0..65535", d.Port)

@@ -369,7 +369,7 @@ seccomp:
 		give: header + "rules:\n  pack: none\n  disable: [proc.ptrace, proc.shell]\n",
 		wantErrs: []string{
 			`policy.yaml:4:9: unknown pack "none": want default or off`,
-			`policy.yaml:5:26: unknown rule "proc.shell": want a rule of the default pack (docs/rules.md): proc.shell-from-app, proc.package-manager, proc.network-tool, proc.netcat-exec, proc.exec-from-tmp, proc.credential-search, proc.bulk-removal, proc.system-user-shell, proc.ssh-nonstandard-port, proc.ptrace, proc.packet-socket, proc.kernel-module, proc.setuid-bit, files.log-clearing, files.link-sensitive, files.sensitive-late, net.kubernetes-api, proc.outsider, proc.terminal-shell, proc.fileless-running, proc.drift-running, proc.root, proc.listener, proc.reverse-shell, proc.cpu-hog or files.traversal`,
+			`policy.yaml:5:26: unknown rule "proc.shell": want a rule of the default pack (docs/rules.md): proc.shell-from-app, proc.package-manager, proc.network-tool, proc.netcat-exec, proc.exec-from-tmp, proc.credential-search, proc.bulk-removal, proc.system-user-shell, proc.ssh-nonstandard-port, proc.ptrace, proc.packet-socket, proc.kernel-module, proc.setuid-bit, files.log-clearing, files.link-sensitive, files.sensitive-late, net.cloud-metadata, net.kubernetes-api, proc.outsider, proc.terminal-shell, proc.fileless-running, proc.drift-running, proc.root, proc.listener, proc.reverse-shell, proc.cpu-hog or files.traversal`,
 		},
 	},
 	{

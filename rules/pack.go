@@ -55,7 +55,7 @@ type Pack struct {
 // documented in docs/files.md, docs/network.md and docs/process.md.
 var BuiltinRules = []string{
 	"files.log-clearing", "files.link-sensitive", "files.sensitive-late",
-	"net.kubernetes-api",
+	"net.cloud-metadata", "net.kubernetes-api",
 	"proc.outsider", "proc.terminal-shell", "proc.fileless-running", "proc.drift-running",
 	"proc.root", "proc.listener", "proc.reverse-shell", "proc.cpu-hog",
 }

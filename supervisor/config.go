@@ -2,12 +2,12 @@ package supervisor
 
 import (
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
+	"github.com/vigilsec/vigil/supervisor/netwatch"
 	"github.com/vigilsec/vigil/supervisor/prestart"
 	"github.com/vigilsec/vigil/supervisor/procwatch"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
@@ -101,10 +101,13 @@ type Config struct {
 	// open is held, and one whose path goes through ".." to a sensitive
 	// file is reported.
 	Traversal bool
-	// WatchConnects, with the exec watch, are destinations whose connects
-	// are reported (net.kubernetes-api: the cluster's API server). Every
-	// connect is then reported to vigil.
-	WatchConnects []netip.AddrPort
+	// Network, when set, judges the app's connects (and with network
+	// policy its binds and sends with an address): the filter reports them
+	// (package netwatch).
+	Network *netwatch.Policy
+	// NetworkTCP is what Landlock enforces of the network policy: the
+	// only TCP ports the app may connect to and bind (ABI 4+).
+	NetworkTCP netwatch.TCPPorts
 	// RulesOff are the built-in rules of the pack turned off: their
 	// events are not made (rules.BuiltinRules).
 	RulesOff []string
@@ -130,10 +133,16 @@ func (c Config) Validate() error {
 	if c.Grace < 0 {
 		return fmt.Errorf("grace period %s is negative", c.Grace)
 	}
-	if (c.Seccomp != nil || c.Exec != nil || c.Scan != nil || c.watchesFiles() || len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
+	if (c.Seccomp != nil || c.Exec != nil || c.Scan != nil || c.Network != nil || c.watchesFiles() || len(c.ReadOnly)+len(c.Hidden) > 0) && (c.Events == nil || c.Workload == "") {
 		return fmt.Errorf("a seccomp filter or a baseline needs an event sink and a workload name")
 	}
 	return nil
+}
+
+// landlocks reports whether c asks Landlock for anything beyond the
+// app's own domain (files read-only or hidden, execute rights, TCP ports).
+func (c *Config) landlocks() bool {
+	return len(c.ReadOnly)+len(c.Hidden) > 0 || c.ExecOnly != nil || c.NetworkTCP.HandleConnect || c.NetworkTCP.HandleBind
 }
 
 // watchesFiles reports whether c asks for a file watch.

@@ -1,15 +1,12 @@
 package supervisor
 
 import (
-	"bytes"
-	"encoding/binary"
-	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/netwatch"
 )
 
 // argKind is how one syscall argument is shown in an event.
@@ -95,40 +92,25 @@ func readString(pid int, addr uintptr) (string, bool) {
 
 // readSockaddr reads and formats an AF_INET, AF_INET6 or AF_UNIX address.
 func readSockaddr(pid int, addr uintptr, size uint64) (string, bool) {
-	if addr == 0 || size < 2 || size > 128 {
+	mem := linux.OpenMem(pid)
+	defer mem.Close()
+	sa, ok := readSockaddrAt(mem, addr, size)
+	if !ok {
 		return "", false
+	}
+	return sa.String(), true
+}
+
+// readSockaddrAt reads the struct sockaddr of size bytes at addr in mem.
+func readSockaddrAt(mem *linux.Mem, addr uintptr, size uint64) (netwatch.Sockaddr, bool) {
+	if addr == 0 || size < 2 || size > netwatch.MaxSockaddr {
+		return netwatch.Sockaddr{}, false
 	}
 	b := make([]byte, size)
-	mem := linux.OpenMem(pid)
-	n := mem.ReadAt(b, addr)
-	mem.Close()
-	if n < int(size) {
-		return "", false
+	if mem.ReadAt(b, addr) < int(size) {
+		return netwatch.Sockaddr{}, false
 	}
-	switch binary.NativeEndian.Uint16(b) {
-	case syscall.AF_INET:
-		if size < 8 {
-			return "", false
-		}
-		ip := netip.AddrFrom4([4]byte(b[4:8]))
-		return netip.AddrPortFrom(ip, binary.BigEndian.Uint16(b[2:4])).String(), true
-	case syscall.AF_INET6:
-		if size < 24 {
-			return "", false
-		}
-		ip := netip.AddrFrom16([16]byte(b[8:24]))
-		return netip.AddrPortFrom(ip, binary.BigEndian.Uint16(b[2:4])).String(), true
-	case syscall.AF_UNIX:
-		path := b[2:]
-		if len(path) > 0 && path[0] == 0 {
-			return "unix:@" + string(bytes.TrimRight(path[1:], "\x00")), true // abstract
-		}
-		if i := bytes.IndexByte(path, 0); i >= 0 {
-			path = path[:i]
-		}
-		return "unix:" + string(path), true
-	}
-	return fmt.Sprintf("family %d", binary.NativeEndian.Uint16(b)), true
+	return netwatch.ParseSockaddr(b)
 }
 
 type flag struct {

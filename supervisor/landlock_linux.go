@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
+	"github.com/vigilsec/vigil/supervisor/netwatch"
 )
 
 // Landlock rights vigil handles. Writing covers every way to change a tree:
@@ -40,9 +41,10 @@ func LandlockABI() int {
 // tree that contains none of those paths, down to their siblings; what
 // lies directly in one of their ancestor directories can be read and
 // written but not made or removed. Symlinks are not followed (a rule on
-// one would grant its target). On a kernel without Landlock it does
-// nothing; the caller reports that.
-func restrictFiles(readOnly, hidden, exec []string) error {
+// one would grant its target). tcp's handled directions allow only its
+// ports (ABI 4+). On a kernel without Landlock it does nothing, and
+// without ABI 4 it leaves TCP alone; the caller reports that.
+func restrictFiles(readOnly, hidden, exec []string, tcp netwatch.TCPPorts) error {
 	// A path named through a symlink (/var/run -> /run) is reached by its
 	// real one, which grant would otherwise cover whole.
 	readOnly, hidden = withRealPaths(readOnly), withRealPaths(hidden)
@@ -66,9 +68,29 @@ func restrictFiles(readOnly, hidden, exec []string) error {
 	for path, rights := range grants {
 		rules = append(rules, landlock.PathAccess(rights, path).IgnoreIfMissing())
 	}
+	net, netRules := tcpRules(tcp)
 	// The scopes keep the app from vigil, as for every app (confine_linux.go).
-	cfg := landlock.MustConfig(handled, landlock.ScopedSet(linux.LandlockScopes)).BestEffort()
-	return cfg.Restrict(rules...)
+	cfg := landlock.MustConfig(handled, net, landlock.ScopedSet(linux.LandlockScopes)).BestEffort()
+	return cfg.Restrict(append(rules, netRules...)...)
+}
+
+// tcpRules are the rights and rules of tcp's handled directions.
+func tcpRules(tcp netwatch.TCPPorts) (landlock.AccessNetSet, []landlock.Rule) {
+	var handled landlock.AccessNetSet
+	var rules []landlock.Rule
+	if tcp.HandleConnect {
+		handled |= ll.AccessNetConnectTCP
+		for _, p := range tcp.Connect {
+			rules = append(rules, landlock.ConnectTCP(p))
+		}
+	}
+	if tcp.HandleBind {
+		handled |= ll.AccessNetBindTCP
+		for _, p := range tcp.Bind {
+			rules = append(rules, landlock.BindTCP(p))
+		}
+	}
+	return handled, rules
 }
 
 // grant adds rights to grants for every tree under dir that contains no

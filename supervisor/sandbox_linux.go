@@ -78,8 +78,8 @@ func sandbox() error {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	// Before the drop: vigil's view of the directories is then complete.
-	if len(spec.readOnly)+len(spec.hidden) > 0 || spec.execOnly {
-		if err := restrictFiles(spec.readOnly, spec.hidden, execOnly(spec)); err != nil {
+	if len(spec.readOnly)+len(spec.hidden) > 0 || spec.execOnly || spec.tcp.HandleConnect || spec.tcp.HandleBind {
+		if err := restrictFiles(spec.readOnly, spec.hidden, execOnly(spec), spec.tcp); err != nil {
 			return fmt.Errorf("sandbox: Landlock: %w", err)
 		}
 	} else if err := linux.RestrictThread(LandlockABI()); err != nil {
@@ -247,7 +247,7 @@ func spawnSandboxed(cfg *Config) (pid, listener, conn int, err error) {
 	}
 	pid, conn = sb.Take()
 	spec := sandboxSpec{seccomp: prog != nil, cred: cfg.Credential, readOnly: cfg.ReadOnly, hidden: cfg.Hidden,
-		execOnly: cfg.ExecOnly != nil, exec: cfg.ExecOnly, args: cfg.Args}
+		execOnly: cfg.ExecOnly != nil, exec: cfg.ExecOnly, tcp: cfg.NetworkTCP, args: cfg.Args}
 	if err = linux.SendBlob(conn, []byte(strings.Join(spec.argv()[2:], "\x00"))); err != nil {
 		err = fmt.Errorf("sending the app to the sandbox: %w", err)
 	} else if prog == nil {

@@ -6,23 +6,27 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/netwatch"
 )
 
 // sandboxSpec is what PID 1 tells the sandbox on its command line:
 //
 //	vigil __sandbox [--seccomp] [--user UID:GID] [--groups G,...] [--caps N,...]
-//	    [--ro PATH]... [--hide PATH]... [--exec-only [--exec PATH]...] -- APP [ARG...]
+//	    [--ro PATH]... [--hide PATH]... [--exec-only [--exec PATH]...]
+//	    [--connect-tcp P,...] [--bind-tcp P,...] -- APP [ARG...]
 //
 // --seccomp: read the program from fd 3; --groups and --caps may be empty
-// (no groups, no capabilities); capabilities are numbers; --ro, --hide
-// and --exec-only are the Landlock restrictions (read-only, unreadable,
-// only the --exec files may be executed).
+// (no groups, no capabilities); capabilities are numbers; --ro, --hide,
+// --exec-only, --connect-tcp and --bind-tcp are the Landlock restrictions
+// (read-only, unreadable, only the --exec files may be executed, only
+// those TCP ports may be connected to or bound; an empty list: none).
 type sandboxSpec struct {
 	seccomp          bool
 	cred             linux.Credential
 	readOnly, hidden []string
 	execOnly         bool
 	exec             []string
+	tcp              netwatch.TCPPorts
 	args             []string
 }
 
@@ -52,6 +56,12 @@ func (s sandboxSpec) argv() []string {
 	}
 	for _, p := range s.exec {
 		argv = append(argv, "--exec", p)
+	}
+	if s.tcp.HandleConnect {
+		argv = append(argv, "--connect-tcp", joinInts(s.tcp.Connect))
+	}
+	if s.tcp.HandleBind {
+		argv = append(argv, "--bind-tcp", joinInts(s.tcp.Bind))
 	}
 	return append(append(argv, "--"), s.args...)
 }
@@ -93,6 +103,12 @@ func parseSandboxArgs(args []string) (sandboxSpec, error) {
 			s.hidden = append(s.hidden, val)
 		case "--exec":
 			s.exec = append(s.exec, val)
+		case "--connect-tcp":
+			s.tcp.HandleConnect = true
+			s.tcp.Connect, err = splitInts(val, parsePort)
+		case "--bind-tcp":
+			s.tcp.HandleBind = true
+			s.tcp.Bind, err = splitInts(val, parsePort)
 		default:
 			err = fmt.Errorf("unknown flag")
 		}
@@ -112,7 +128,12 @@ func parseID(s string) (uint32, error) {
 	return uint32(n), err
 }
 
-func joinInts[T uint32 | int](v []T) string {
+func parsePort(s string) (uint16, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	return uint16(n), err
+}
+
+func joinInts[T uint16 | uint32 | int](v []T) string {
 	s := make([]string, len(v))
 	for i, n := range v {
 		s[i] = fmt.Sprint(n)
@@ -120,7 +141,7 @@ func joinInts[T uint32 | int](v []T) string {
 	return strings.Join(s, ",")
 }
 
-func splitInts[T uint32 | int](s string, parse func(string) (T, error)) ([]T, error) {
+func splitInts[T uint16 | uint32 | int](s string, parse func(string) (T, error)) ([]T, error) {
 	if s == "" {
 		return nil, nil
 	}

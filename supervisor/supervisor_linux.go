@@ -61,8 +61,8 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if fc := (fileCalls{attribute: attributesFiles(&cfg), rules: cfg.FileRules && cfg.Exec != nil, traversal: cfg.Traversal && cfg.FileRules && cfg.Exec != nil}); fc.attribute || fc.rules {
 		asked = append(asked, fc)
 	}
-	if len(cfg.WatchConnects) > 0 && cfg.Exec != nil {
-		asked = append(asked, netCalls{targets: cfg.WatchConnects})
+	if cfg.Network != nil {
+		asked = append(asked, netCalls{policy: cfg.Network})
 	}
 	concerns, err := watchConcerns(&cfg, asked...)
 	if err != nil {
@@ -77,7 +77,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	// Beside the app, from before it starts: an outsider may come at once.
 	ps := startScan(&cfg, base, log)
 	defer ps.wait()
-	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && len(cfg.ReadOnly)+len(cfg.Hidden) == 0 && cfg.ExecOnly == nil {
+	if cfg.Seccomp == nil && cfg.Credential.IsZero() && cfg.Sandbox == nil && !cfg.landlocks() {
 		if s.app, err = spawn(cfg.Args); err != nil {
 			fw.wait(0, log)
 			return 0, err

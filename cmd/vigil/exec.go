@@ -14,7 +14,6 @@ import (
 	"github.com/vigilsec/vigil/rules"
 	"github.com/vigilsec/vigil/supervisor"
 	"github.com/vigilsec/vigil/supervisor/filewatch"
-	"github.com/vigilsec/vigil/supervisor/netwatch"
 	"github.com/vigilsec/vigil/supervisor/procwatch"
 )
 
@@ -94,9 +93,6 @@ func setupExec(cfg *supervisor.Config, sec *rules.ExecSection, pack *rules.Pack,
 	cfg.Exec = xc
 	cfg.Traversal = pack.On("files.traversal")
 	cfg.FileRules = pack.On("files.log-clearing") || pack.On("files.link-sensitive") || cfg.Traversal
-	if pack.On("net.kubernetes-api") {
-		cfg.WatchConnects = netwatch.KubernetesAPI(os.Getenv)
-	}
 	if !pack.On("files.sensitive-late") {
 		cfg.SensitiveLate = 0
 	}
@@ -159,13 +155,12 @@ func appPath(name string) (string, error) {
 	return filepath.EvalSymlinks(abs)
 }
 
-// degradedExec says, as a lifecycle event, that drift is not enforced by
-// the kernel.
-func degradedExec(cfg *supervisor.Config, sink events.Sink) {
+// degraded says, as a lifecycle event, that the kernel does not enforce
+// what component asked of Landlock: msg says what is left.
+func degraded(cfg *supervisor.Config, sink events.Sink, component, msg string) {
 	ev := events.New(events.KindLifecycle, "vigil.landlock", events.SeverityHigh, events.ActionAlert)
 	ev.Workload, ev.Container = cfg.Workload, events.Container{Hostname: cfg.Hostname}
-	if err := ev.SetDetails(events.LifecycleDetails{What: "degraded", Component: "exec",
-		Error: "Landlock is not available: exec drift: deny is enforced only as far as the notification sees"}); err == nil {
+	if err := ev.SetDetails(events.LifecycleDetails{What: "degraded", Component: component, Error: msg}); err == nil {
 		sink.Emit(ev) //nolint:errcheck // stderr
 	}
 }

@@ -49,6 +49,8 @@ type guard struct {
 	seccompCaps []string
 	// exec is the policy's exec section, nil without one.
 	exec *rules.ExecSection
+	// network is the policy's network section, nil without one.
+	network *rules.NetworkSection
 	// profileFile is the seccomp profile's file: "" for none, or the
 	// built-in one's name.
 	profileFile string
@@ -71,7 +73,7 @@ func loadGuard(policy, profile string, pack bool) (guard, error) {
 			return g, err
 		}
 		g.cred = credential(p)
-		g.exec = p.Exec
+		g.exec, g.network = p.Exec, p.Network
 		if p.Files != nil {
 			g.sensitive = p.Files.Sensitive
 		}

@@ -41,6 +41,8 @@ type runOptions struct {
 	// execWatch turns the exec watch on (the default); exec is what it got.
 	execWatch bool
 	exec      execState
+	// net is what the network concern got.
+	net netState
 	// scanInterval is the /proc scan's period, 0 for none.
 	scanInterval time.Duration
 	// rules is --rules: the default rule pack, or off.
@@ -91,6 +93,7 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 			fail("run: %v", err)
 			return exitError
 		}
+		defer opts.net.close()
 		if cfg.Events != nil {
 			defer func() {
 				if err := cfg.Events.Close(); err != nil {
@@ -102,6 +105,7 @@ func setupRun(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 		if bus {
 			d := started(policyPath(opts.policy), opts.seccompCaps)
 			opts.exec.features(d.Features)
+			opts.net.features(d.Features)
 			lifecycle(cfg, d, log)
 		}
 		code, err := supervisor.Run(*cfg, sigs, log)
@@ -138,6 +142,9 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if opts.exec, err = setupExec(cfg, g.exec, g.pack, baseline, opts.execWatch, log); err != nil {
 		return err
 	}
+	if opts.net, err = setupNetwork(cfg, g.network, g.pack, log); err != nil {
+		return err
+	}
 	if err := setupScan(cfg, opts.scanInterval, g.cred, g.pack); err != nil {
 		return err
 	}
@@ -163,7 +170,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	}
 	bus := opts.bus.conn.URLs != ""
 	cfg.Own = ownFiles(opts, g, baseline)
-	if !bus && cfg.Seccomp == nil && cfg.Exec == nil && cfg.Scan == nil && cfg.Baseline == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 && len(cfg.Own) == 0 {
+	if !bus && cfg.Seccomp == nil && cfg.Exec == nil && cfg.Network == nil && cfg.Scan == nil && cfg.Baseline == nil && cfg.BaselineFile == "" && len(cfg.ReadOnly) == 0 && len(cfg.Sensitive) == 0 && len(cfg.Own) == 0 {
 		return nil
 	}
 	if cfg.Seccomp != nil && len(cfg.Seccomp.Unknown) > 0 {
@@ -197,16 +204,14 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if len(cfg.ReadOnly) > 0 && supervisor.LandlockABI() == 0 {
 		// Detection goes on; enforcement cannot.
 		log.Warn("the kernel has no Landlock (or it is blocked): files.protect enforce is off")
-		ev := events.New(events.KindLifecycle, "vigil.landlock", events.SeverityHigh, events.ActionAlert)
-		ev.Workload, ev.Container = cfg.Workload, events.Container{Hostname: cfg.Hostname}
-		if err := ev.SetDetails(events.LifecycleDetails{What: "degraded", Component: "landlock",
-			Error: "Landlock is not available: protected paths stay writable"}); err == nil {
-			sink.Emit(ev) //nolint:errcheck // stderr
-		}
+		degraded(cfg, sink, "landlock", "Landlock is not available: protected paths stay writable")
 		cfg.ReadOnly, cfg.Hidden = nil, nil
 	}
 	if opts.exec.drift == rules.DriftDeny && opts.exec.enforcement == "off" { // notification only
-		degradedExec(cfg, sink)
+		degraded(cfg, sink, "exec", "Landlock is not available: exec drift: deny is enforced only as far as the notification sees")
+	}
+	if opts.net.degraded {
+		degraded(cfg, sink, "network", "Landlock has no TCP rules (ABI 4): the network policy is enforced only as far as the notification sees")
 	}
 	return nil
 }
