@@ -24,6 +24,8 @@ func playRole(role string, args []string) int {
 		return storm()
 	case "pack":
 		return packRole(args)
+	case "net":
+		return netRole()
 	}
 	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
 	return 99

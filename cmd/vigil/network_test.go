@@ -1,0 +1,224 @@
+package main_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigilsec/vigil/events"
+)
+
+// netRun runs the net role under vigil with policy (the network section,
+// appended to the header), feeding it attempts, and returns its answers
+// (one line each) and the network events.
+func netRun(t *testing.T, m mode, env []string, policy string, attempts []string, wrap ...string) ([]string, []events.Event) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte("apiVersion: vigil.dev/v1\nkind: Policy\n"+policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	argv, roleEnv := app(t, "net")
+	cmd := vigil(m, append([]string{"run", "--log-level=warn", "--workload", "test", "--policy", path, "--"}, argv...)...)
+	if len(wrap) > 0 { // such as ip netns exec NAME
+		inner := cmd
+		cmd = exec.Command(wrap[0], append(append(wrap[1:], inner.Path), inner.Args[1:]...)...)
+		cmd.Env, cmd.SysProcAttr = inner.Env, inner.SysProcAttr
+	}
+	cmd.Env = append(append(cmd.Env, roleEnv...), env...)
+	cmd.Stdin = strings.NewReader(strings.Join(attempts, "\n") + "\n")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCode(t, cmd, 30*time.Second); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	var evs []events.Event
+	for _, ev := range syscallEvents(t, stderr.String()) {
+		if ev.Kind == events.KindNetwork {
+			evs = append(evs, ev)
+		}
+	}
+	return strings.Split(strings.TrimSpace(stdout.String()), "\n"), evs
+}
+
+// listen listens on addr (tcp or udp) for the test's duration and returns
+// its port; TCP connections are accepted and closed.
+func listen(t *testing.T, network, addr string) string {
+	t.Helper()
+	if strings.HasPrefix(network, "udp") {
+		c, err := net.ListenPacket(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port)
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func listenUnix(t *testing.T, path string) {
+	t.Helper()
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+// netSummary is what a test compares of a network event.
+func netSummary(t *testing.T, ev events.Event) string {
+	t.Helper()
+	d, err := ev.Network()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Process == nil || ev.Process.Exe == "" {
+		t.Errorf("event %s without its process: %+v", ev.Rule, ev.Process)
+	}
+	addr := d.Address
+	if d.Port != 0 {
+		addr = net.JoinHostPort(d.Address, strconv.Itoa(d.Port))
+	}
+	return fmt.Sprintf("%s %s %s %s %s %s errno=%d", ev.Rule, ev.Action, d.Direction, d.Syscall, d.Protocol, addr, d.Errno)
+}
+
+// TestNetworkPolicyLoopback: with egress and ingress default deny, only
+// the allowed destinations (IPv4, IPv6, UDP, a Unix socket) and the
+// declared port can be reached or bound; every other attempt is refused
+// with ECONNREFUSED (connect) or EACCES (bind, sends), reported once per
+// destination with its count, under the rule that decided.
+func TestNetworkPolicyLoopback(t *testing.T) {
+	okTCP, noTCP := listen(t, "tcp4", "127.0.0.1:0"), listen(t, "tcp4", "127.0.0.1:0")
+	ok6, no6 := listen(t, "tcp6", "[::1]:0"), listen(t, "tcp6", "[::1]:0")
+	okUDP, noUDP := listen(t, "udp4", "127.0.0.1:0"), listen(t, "udp4", "127.0.0.1:0")
+	dir := t.TempDir()
+	listenUnix(t, filepath.Join(dir, "ok.sock"))
+	listenUnix(t, filepath.Join(dir, "no.sock"))
+	bindOK, bindNo := freePort(t), freePort(t)
+	policy := fmt.Sprintf(`network:
+  egress:
+    default: deny
+    allow:
+      - {name: web, to: [127.0.0.1, "::1"], ports: [%s, %s], protocol: tcp}
+      - {name: dns, to: [127.0.0.0/8], ports: [%s], protocol: udp}
+      - {name: socket, to: ["unix:%s/ok*"]}
+  ingress:
+    default: deny
+    allow:
+      - {name: http, ports: [%s], protocol: tcp}
+`, okTCP, ok6, okUDP, dir, bindOK)
+	attempts := []string{
+		"connect tcp 127.0.0.1:" + okTCP,
+		"connect tcp 127.0.0.1:" + noTCP,
+		"connect tcp 127.0.0.1:" + noTCP,
+		"connect tcp 127.0.0.1:" + noTCP,
+		"connect tcp [::1]:" + ok6,
+		"connect tcp [::1]:" + no6,
+		"sendto udp 127.0.0.1:" + okUDP,
+		"sendto udp 127.0.0.1:" + noUDP,
+		"sendmsg udp 127.0.0.1:" + okUDP,
+		"sendmsg udp 127.0.0.1:" + noUDP,
+		"sendmmsg udp 127.0.0.1:" + okUDP + " 127.0.0.1:" + okUDP,
+		"sendmmsg udp 127.0.0.1:" + okUDP + " 127.0.0.2:" + noUDP,
+		"connect udp 127.0.0.1:" + noUDP,
+		"connect unix " + dir + "/ok.sock",
+		"connect unix " + dir + "/no.sock",
+		"bind tcp 127.0.0.1:" + bindOK,
+		"bind tcp 127.0.0.1:" + bindNo,
+	}
+	got, evs := netRun(t, modes[1], dockerCaps, policy, attempts)
+	want := []string{"ok", "ECONNREFUSED", "ECONNREFUSED", "ECONNREFUSED", "ok", "ECONNREFUSED", "ok", "EACCES", "ok", "EACCES", "ok", "EACCES", "ECONNREFUSED", "ok", "ECONNREFUSED", "ok", "EACCES"}
+	for i := range attempts {
+		if i >= len(got) || got[i] != attempts[i]+" -> "+want[i] {
+			t.Errorf("attempt %d: got %q, want %q", i, at(got, i), attempts[i]+" -> "+want[i])
+		}
+	}
+	counts := map[string]int64{}
+	for _, ev := range evs {
+		counts[netSummary(t, ev)] += ev.Count
+	}
+	wantEvents := map[string]int64{
+		"network.egress.default deny egress connect tcp 127.0.0.1:" + noTCP + " errno=111": 3,
+		"network.egress.default deny egress connect tcp [::1]:" + no6 + " errno=111":       1,
+		"network.egress.default deny egress sendto udp 127.0.0.1:" + noUDP + " errno=13":   1,
+		"network.egress.default deny egress sendmsg udp 127.0.0.1:" + noUDP + " errno=13":  1,
+		"network.egress.default deny egress sendmmsg udp 127.0.0.2:" + noUDP + " errno=13": 1,
+		"network.egress.default deny egress connect udp 127.0.0.1:" + noUDP + " errno=111": 1,
+		"network.egress.default deny egress connect unix unix:" + dir + "/no.sock errno=111": 1,
+		"network.ingress.default deny ingress bind tcp 127.0.0.1:" + bindNo + " errno=13":    1,
+	}
+	if !mapsEqual(counts, wantEvents) {
+		t.Errorf("network events (with counts):\n%s\nwant:\n%s", dump(counts), dump(wantEvents))
+	}
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(none)"
+}
+
+func mapsEqual(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func dump(m map[string]int64) string {
+	var lines []string
+	for k, v := range m {
+		lines = append(lines, fmt.Sprintf("  %s ×%d", k, v))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
