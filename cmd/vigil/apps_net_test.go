@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -136,4 +137,44 @@ func sendmmsg(fd int, msg []byte, addrs []string) error {
 		return e
 	}
 	return nil
+}
+
+// serveRole listens on every "tcp ADDR:PORT" or "udp ADDR:PORT" pair of
+// args, prints "ready" and serves until killed: TCP connections are
+// accepted and closed, datagrams read.
+func serveRole(args []string) int {
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] == "udp" {
+			c, err := net.ListenPacket("udp", args[i+1])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			go func() {
+				buf := make([]byte, 1500)
+				for {
+					if _, _, err := c.ReadFrom(buf); err != nil {
+						return
+					}
+				}
+			}()
+			continue
+		}
+		ln, err := net.Listen("tcp", args[i+1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+	}
+	fmt.Println("ready")
+	select {}
 }

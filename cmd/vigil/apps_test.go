@@ -26,6 +26,8 @@ func playRole(role string, args []string) int {
 		return packRole(args)
 	case "net":
 		return netRole()
+	case "serve":
+		return serveRole(args)
 	}
 	fmt.Fprintf(os.Stderr, "unknown VIGILTEST_ROLE %q\n", role)
 	return 99
