@@ -105,6 +105,9 @@ type Config struct {
 	// policy its binds and sends with an address): the filter reports them
 	// (package netwatch).
 	Network *netwatch.Policy
+	// LearnNetwork, with Network and Learn, is told every address the app
+	// connected, sent to or bound (a learning run holds every such call).
+	LearnNetwork func(netwatch.Attempt)
 	// NetworkTCP is what Landlock enforces of the network policy: the
 	// only TCP ports the app may connect to and bind (ABI 4+).
 	NetworkTCP netwatch.TCPPorts

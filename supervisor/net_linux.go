@@ -19,7 +19,12 @@ import (
 // it is held and judged by the policy (package netwatch). A filter cannot
 // look at an address in memory, so each such call is held; Landlock
 // enforces what it can of the policy beforehand (the TCP ports).
-type netCalls struct{ policy *netwatch.Policy }
+type netCalls struct {
+	policy *netwatch.Policy
+	// learned, in a learning run, is told every address; every network
+	// call is held then.
+	learned func(netwatch.Attempt)
+}
 
 // netCall is where a call keeps its address: the index of the pointer
 // and of the length among its arguments, or of the struct msghdr (and of
@@ -47,10 +52,10 @@ func (c netCalls) calls() []specs.LinuxSyscall {
 		{Names: []string{"connect"}},
 		{Names: []string{"sendto"}, Args: []specs.LinuxSeccompArg{{Index: 4, Value: 0, Op: specs.OpNotEqual}}},
 	}
-	if !c.policy.Trivial(netwatch.Egress) {
+	if !c.policy.Trivial(netwatch.Egress) || c.learned != nil {
 		calls = append(calls, specs.LinuxSyscall{Names: []string{"sendmsg", "sendmmsg"}})
 	}
-	if !c.policy.Trivial(netwatch.Ingress) {
+	if !c.policy.Trivial(netwatch.Ingress) || c.learned != nil {
 		calls = append(calls, specs.LinuxSyscall{Names: []string{"bind"}})
 	}
 	return calls
@@ -71,6 +76,12 @@ func (c netCalls) handle(n *notifier, req *linux.SeccompNotif, name string) {
 	pid := int(req.Pid)
 	var found []judged
 	n.asOwner(ownerOf(pid), func() { found = c.read(pid, nc, &req.Data.Args) })
+	if c.learned != nil {
+		n.cfg.Learn(name) // the learned profile must allow it
+		for _, j := range found {
+			c.learned(j.attempt)
+		}
+	}
 	var reported []judged
 	deny := false
 	for _, j := range found {

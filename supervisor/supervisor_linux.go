@@ -62,7 +62,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 		asked = append(asked, fc)
 	}
 	if cfg.Network != nil {
-		asked = append(asked, netCalls{policy: cfg.Network})
+		asked = append(asked, netCalls{policy: cfg.Network, learned: cfg.LearnNetwork})
 	}
 	concerns, err := watchConcerns(&cfg, asked...)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/rules"
 	"github.com/vigilsec/vigil/supervisor"
+	"github.com/vigilsec/vigil/supervisor/netwatch"
 	"github.com/vigilsec/vigil/supervisor/procwatch"
 	"github.com/vigilsec/vigil/supervisor/seccomp"
 	"github.com/vigilsec/vigil/supervisor/signals"
@@ -114,6 +115,11 @@ func setupLearn(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 		}
 		if supervisor.SeccompNotifyAvailable() {
 			cfg.Exec = &procwatch.ExecConfig{Drift: rules.DriftOff, Self: os.Getpid(), Learned: learned.addExec}
+			if cfg.Network, err = netwatch.Compile(netwatch.PolicyConfig{}); err != nil {
+				fail("learn: bug: %v", err)
+				return exitError
+			}
+			cfg.LearnNetwork = learned.net.add
 		}
 		code, err := supervisor.Run(cfg, sigs, log)
 		if err != nil {
@@ -131,6 +137,7 @@ func setupLearn(fs *pflag.FlagSet, sigs *signals.Set) func([]string) int {
 
 // learner keeps the syscall names and the programs a learning run saw.
 type learner struct {
+	net  netLearner
 	mu   sync.Mutex
 	seen map[string]bool
 	// execs are the files executed, with the argv[0] base names they were
@@ -225,7 +232,7 @@ func (l *learner) write(prefix string) error {
 		return fmt.Errorf("writing the learned profile: %w", err)
 	}
 	policy := fmt.Sprintf("# Learned by vigil learn: every syscall the app made, and nothing else.\n"+
-		"apiVersion: vigil.dev/v1\nkind: Policy\nseccomp:\n  profile: ./%s.json\n%s", filepath.Base(prefix), l.execSection())
+		"apiVersion: vigil.dev/v1\nkind: Policy\nseccomp:\n  profile: ./%s.json\n%s%s", filepath.Base(prefix), l.execSection(), l.net.section())
 	if err := os.WriteFile(prefix+".yaml", []byte(policy), 0o644); err != nil {
 		return fmt.Errorf("writing the learned policy: %w", err)
 	}

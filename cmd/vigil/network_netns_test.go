@@ -110,8 +110,8 @@ func TestNetworkPolicyNetns(t *testing.T) {
 	}
 	wantEvents := map[string]int64{
 		"network.egress.default deny egress connect tcp " + ip4 + ":8081 errno=111": 1,
-		"network.egress.default deny egress sendto udp " + ip4 + ":5354 errno=13":    1,
-		"net.cloud-metadata deny egress connect tcp 169.254.169.254:80 errno=111":    1,
+		"network.egress.default deny egress sendto udp " + ip4 + ":5354 errno=13":   1,
+		"net.cloud-metadata deny egress connect tcp 169.254.169.254:80 errno=111":   1,
 	}
 	if !mapsEqual(counts, wantEvents) {
 		t.Errorf("network events:\n%s\nwant:\n%s", dump(counts), dump(wantEvents))

@@ -222,3 +222,50 @@ func freePort(t *testing.T) string {
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
+
+// TestLearnNetwork: vigil learn writes the network section of what the
+// app reached and bound; under it the same attempts raise nothing, and
+// one elsewhere is reported (default alert) yet goes through.
+func TestLearnNetwork(t *testing.T) {
+	web, dns, other := listen(t, "tcp4", "127.0.0.1:0"), listen(t, "udp4", "127.0.0.1:0"), listen(t, "tcp4", "127.0.0.1:0")
+	dir := t.TempDir()
+	listenUnix(t, filepath.Join(dir, "s.sock"))
+	bound := freePort(t)
+	attempts := []string{"connect tcp 127.0.0.1:" + web, "sendto udp 127.0.0.1:" + dns, "connect unix " + dir + "/s.sock", "bind tcp 127.0.0.1:" + bound}
+	prefix := filepath.Join(dir, "learned")
+	argv, env := app(t, "net")
+	cmd := vigil(modes[1], append([]string{"learn", "--log-level=warn", "--out", prefix, "--"}, argv...)...)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdin = strings.NewReader(strings.Join(attempts, "\n") + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("learn: %v\n%s", err, out)
+	}
+	learned, err := os.ReadFile(prefix + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(learned[bytes.Index(learned, []byte("network:")):])
+	for _, want := range []string{
+		`to: ["127.0.0.1"], ports: [` + web + `], protocol: tcp`,
+		`to: ["127.0.0.1"], ports: [` + dns + `], protocol: udp`,
+		`to: ["unix:` + dir + `/s.sock"]`,
+		`ports: [` + bound + `], protocol: tcp`,
+	} {
+		if !strings.Contains(section, want) {
+			t.Errorf("learned network section lacks %s:\n%s", want, section)
+		}
+	}
+	got, evs := netRun(t, modes[1], nil, section, append(attempts, "connect tcp 127.0.0.1:"+other))
+	for i, line := range got {
+		if !strings.HasSuffix(line, "-> ok") {
+			t.Errorf("attempt %d under the learned policy: %s, want ok", i, line)
+		}
+	}
+	var rules []string
+	for _, ev := range evs {
+		rules = append(rules, netSummary(t, ev))
+	}
+	if want := "network.egress.default alert egress connect tcp 127.0.0.1:" + other + " errno=0"; strings.Join(rules, ",") != want {
+		t.Errorf("events %q, want one: %s", rules, want)
+	}
+}
