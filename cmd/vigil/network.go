@@ -31,6 +31,8 @@ type netState struct {
 	egress, ingress, enforcement string
 	// names resolves the policy's DNS names; nil without any.
 	names *netwatch.Names
+	// policy is the compiled policy, nil without one.
+	policy *netwatch.Policy
 	// degraded: Landlock was asked for TCP ports it cannot enforce.
 	degraded bool
 }
@@ -75,6 +77,7 @@ func setupNetwork(cfg *supervisor.Config, sec *rules.NetworkSection, pack *rules
 			return st, err
 		}
 	}
+	st.policy = p
 	var kernel []string
 	if tcp := p.LandlockTCP(); tcp.HandleConnect || tcp.HandleBind {
 		if supervisor.LandlockABI() >= landlockTCPABI {
@@ -95,6 +98,21 @@ func setupNetwork(cfg *supervisor.Config, sec *rules.NetworkSection, pack *rules
 		st.enforcement = strings.Join(kernel, ", ")
 	}
 	return st, nil
+}
+
+// declared says whether the policy's ingress declares a listener; nil
+// when the policy has no ingress section (every new listener is reported).
+func (s netState) declared(sec *rules.NetworkSection) func(string, netip.AddrPort) bool {
+	if s.policy == nil || sec == nil || sec.Ingress == nil {
+		return nil
+	}
+	return func(proto string, local netip.AddrPort) bool {
+		pr := netwatch.ProtoTCP
+		if proto == "udp" {
+			pr = netwatch.ProtoUDP
+		}
+		return s.policy.Declares(netwatch.Attempt{Direction: netwatch.Ingress, Proto: pr, Addr: local})
+	}
 }
 
 // landlockPorts describes what Landlock enforces of tcp.

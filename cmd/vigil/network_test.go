@@ -269,3 +269,33 @@ func TestLearnNetwork(t *testing.T) {
 		t.Errorf("events %q, want one: %s", rules, want)
 	}
 }
+
+// TestListenerNotDeclared: with an ingress section, the /proc scan
+// reports a new listener only on a port the section does not declare.
+func TestListenerNotDeclared(t *testing.T) {
+	bb := busybox(t)
+	declared, other := freePort(t), freePort(t)
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	policy := "apiVersion: vigil.dev/v1\nkind: Policy\nnetwork:\n  ingress:\n    allow: [{ports: [" + declared + "], protocol: tcp}]\n"
+	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := bb + " nc -l -p " + declared + " & " + bb + " nc -l -p " + other + " & sleep 2.5; kill $(jobs -p)"
+	code, _, stderr := runVigil(t, modes[1], nil, "run", "--log-level=warn", "--workload", "test", "--policy", path, "--scan-interval", "200ms", "--", bb, "sh", "-c", script)
+	if code != 0 && code != 143 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var ports []string
+	for _, ev := range syscallEvents(t, stderr) {
+		if ev.Rule == "proc.listener" {
+			d, err := ev.ProcessDetails()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ports = append(ports, strconv.Itoa(d.ListenPort))
+		}
+	}
+	if strings.Join(ports, ",") != other {
+		t.Errorf("proc.listener for ports %q, want %s alone\n%s", ports, other, stderr)
+	}
+}

@@ -145,7 +145,7 @@ func setupGuard(cfg *supervisor.Config, opts *runOptions, log *zap.Logger) error
 	if opts.net, err = setupNetwork(cfg, g.network, g.pack, log); err != nil {
 		return err
 	}
-	if err := setupScan(cfg, opts.scanInterval, g.cred, g.pack); err != nil {
+	if err := setupScan(cfg, opts.scanInterval, g.cred, g.pack, opts.net.declared(g.network)); err != nil {
 		return err
 	}
 	opts.exec.pack = packState(g.pack, pack, opts.rules)

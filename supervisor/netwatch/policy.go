@@ -213,6 +213,15 @@ func (d *direction) match(p *Policy, rs []rule, a Attempt) (*rule, string, bool)
 	return nil, "", false
 }
 
+// Declares reports whether one of the ingress allow rules matches a: the
+// policy declares that listener (an attempt the default allows is not
+// declared).
+func (p *Policy) Declares(a Attempt) bool {
+	a.Direction = Ingress
+	_, _, ok := p.ingress.match(p, p.ingress.allow, a)
+	return ok && p.ingress.judge(p, a).Action == rules.VerdictAllow
+}
+
 // Trivial reports whether the policy of dir lets everything through
 // without a word: no rule, default allow.
 func (p *Policy) Trivial(dir Direction) bool {

@@ -179,3 +179,12 @@ func TestNames(t *testing.T) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 }
+
+func TestDeclares(t *testing.T) {
+	p := compile(t, "network:\n  ingress:\n    deny: [{ports: [9001]}]\n    allow: [{ports: [\"9000-9100\"], protocol: tcp}]\n", PolicyConfig{})
+	for give, want := range map[Attempt]bool{tcp("0.0.0.0:9000"): true, tcp("[::]:9100"): true, udp("0.0.0.0:9000"): false, tcp("0.0.0.0:8080"): false, tcp("0.0.0.0:9001"): false} {
+		if got := p.Declares(give); got != want {
+			t.Errorf("Declares(%+v) = %v, want %v", give, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package procwatch
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -55,6 +56,10 @@ type ScanConfig struct {
 	// host, as a child subreaper), where every other process is someone
 	// else's.
 	DescendantsOnly bool
+	// Declared says whether the network policy declares a listener (its
+	// protocol, "tcp" or "udp", and local address): such a listener is not
+	// reported. Nil: every new listener is.
+	Declared func(proto string, local netip.AddrPort) bool
 	// CPUAllow lists the programs allowed to be busy: a name without a
 	// slash matches the process's name (comm), its executable's base name
 	// or its argv[0]'s; a path matches its executable.

@@ -44,6 +44,9 @@ func (s *Scanner) newListeners(live []*proc, t *tree, socks map[uint64]socket) [
 			continue
 		}
 		sk := socks[inode]
+		if s.cfg.Declared != nil && s.cfg.Declared(sk.proto[:3], sk.Local) {
+			continue
+		}
 		out = append(out, Finding{
 			Rule: RuleListener, Severity: events.SeverityMedium, Process: t.process(p),
 			Details: events.ProcessDetails{What: "listener", Protocol: sk.proto,
