@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,7 @@ import (
 //	sendmmsg udp ADDR:PORT...     one sendmmsg, a message to each
 //	bind tcp|udp ADDR:PORT        bind (and listen, for tcp)
 //	connect unix PATH|@NAME       connect to a Unix stream socket
+//	sleep DURATION                wait, and print nothing
 //
 // Sockets stay open until the role exits (a bound port stays bound).
 func netRole() int {
@@ -29,6 +31,11 @@ func netRole() int {
 	for in.Scan() {
 		line := strings.TrimSpace(in.Text())
 		if line == "" {
+			continue
+		}
+		if d, ok := strings.CutPrefix(line, "sleep "); ok {
+			t, _ := time.ParseDuration(d)
+			time.Sleep(t)
 			continue
 		}
 		fmt.Printf("%s -> %s\n", line, errnoName(attempt(strings.Fields(line))))
