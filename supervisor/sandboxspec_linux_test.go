@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vigilsec/vigil/internal/linux"
+	"github.com/vigilsec/vigil/supervisor/netwatch"
 )
 
 func TestSandboxSpecRoundTrip(t *testing.T) {
@@ -15,6 +16,8 @@ func TestSandboxSpecRoundTrip(t *testing.T) {
 		{seccomp: true, cred: linux.Credential{SetGroups: true, SetCaps: true}, args: []string{"app"}},
 		{cred: linux.Credential{SetGroups: true, Groups: []uint32{10, 20}, SetCaps: true, Caps: []int{0, 10, 40}}, args: []string{"app"}},
 		{readOnly: []string{"/usr", "/a b"}, hidden: []string{"/etc/vigil/baseline"}, args: []string{"app"}},
+		{tcp: netwatch.TCPPorts{Connect: []uint16{443, 5432}, HandleConnect: true}, args: []string{"app"}},
+		{tcp: netwatch.TCPPorts{HandleConnect: true, Bind: []uint16{0, 65535}, HandleBind: true}, args: []string{"app"}},
 	}
 	for _, want := range tests {
 		argv := want.argv()
@@ -38,6 +41,8 @@ func TestSandboxSpecErrors(t *testing.T) {
 		{"--caps", "1,x", "--", "app"},
 		{"--groups"},
 		{"--what", "1", "--", "app"},
+		{"--connect-tcp", "65536", "--", "app"},
+		{"--bind-tcp", "80,x", "--", "app"},
 	} {
 		if got, err := parseSandboxArgs(args); err == nil {
 			t.Errorf("parse(%q) = %+v, want an error", args, got)
