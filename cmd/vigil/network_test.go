@@ -13,7 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vigilsec/vigil/events"
+	"github.com/vigilsec/vigil/events/natsbus"
+	"github.com/vigilsec/vigil/internal/natstest"
 )
 
 // netRun runs the net role under vigil with policy (the network section,
@@ -298,4 +302,53 @@ func TestListenerNotDeclared(t *testing.T) {
 	if strings.Join(ports, ",") != other {
 		t.Errorf("proc.listener for ports %q, want %s alone\n%s", ports, other, stderr)
 	}
+}
+
+// TestStartedSaysNetworkEnforcement: the started event says what the
+// kernel enforces of the network policy and what is left to the
+// notification.
+func TestStartedSaysNetworkEnforcement(t *testing.T) {
+	if supervisorLandlockABI(t) < 4 {
+		t.Skip("Landlock ABI below 4: no TCP rules to report")
+	}
+	srv := natstest.Start(t)
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	policy := "apiVersion: vigil.dev/v1\nkind: Policy\nnetwork:\n  egress:\n    default: deny\n    allow: [{ports: [443, \"8000-8009\"], protocol: tcp}, {to: [10.0.0.0/8], protocol: udp}]\n  ingress:\n    default: alert\n"
+	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runVigil(t, modes[0], nil, "run", "--nats", srv.URL(), "--outbox", t.TempDir(), "--workload", "net", "--policy", path, "--log-level=error", "--", "true")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	want := map[string]string{
+		"network_watch":       "on",
+		"network_egress":      "deny (2 rules)",
+		"network_ingress":     "alert (0 rules)",
+		"network_enforcement": "landlock tcp connect (11 ports), notification (best effort)",
+	}
+	for _, e := range srv.StreamEvents(natsbus.StreamName) {
+		var d events.LifecycleDetails
+		if e.Kind != events.KindLifecycle || e.DetailsAs(&d) != nil || d.What != "started" {
+			continue
+		}
+		for k, v := range want {
+			if d.Features[k] != v {
+				t.Errorf("started: %s = %q, want %q", k, d.Features[k], v)
+			}
+		}
+		return
+	}
+	t.Fatal("no started event in the stream")
+}
+
+// supervisorLandlockABI is the kernel's Landlock ABI, as vigil check
+// would see it: read through the landlock syscall in this process.
+func supervisorLandlockABI(t *testing.T) int {
+	t.Helper()
+	abi, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, 1) // LANDLOCK_CREATE_RULESET_VERSION
+	if errno != 0 {
+		return 0
+	}
+	return int(abi)
 }
