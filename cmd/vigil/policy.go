@@ -177,6 +177,9 @@ func (g guard) describe() []string {
 		}
 		what = append(what, fmt.Sprintf("exec drift %s, default %s, %d deny and %d allow rules", drift, x.EffectiveDefault(), len(x.Deny), len(x.Allow)))
 	}
+	if n := g.network; n != nil {
+		what = append(what, fmt.Sprintf("network egress %s, ingress %s", direction(n, rules.DirectionEgress), direction(n, rules.DirectionIngress)))
+	}
 	return what
 }
 

@@ -42,6 +42,7 @@ func TestCheck(t *testing.T) {
 	good, bad := writeFile(t, "good.yaml", denyMkdirPolicy), writeFile(t, "bad.yaml", badPolicy)
 	dropping := writeFile(t, "drop.yaml", denyMkdirPolicy+"user: \"1000:1000\"\ngroups: [10]\ncapabilities: [NET_BIND_SERVICE]\n")
 	ownCaps := "; profile resolved for capabilities [" + strings.Join(ownBoundingSet(t), " ") + "] (vigil's bounding set)"
+	network := writeFile(t, "network.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nnetwork:\n  egress:\n    default: deny\n    allow: [{ports: [443]}]\n")
 	files := writeFile(t, "files.yaml", "apiVersion: vigil.dev/v1\nkind: Policy\nfiles:\n  protect: enforce\n  paths: [/app]\n  sensitive: [/etc/shadow]\n")
 	tests := []struct {
 		name       string
@@ -54,7 +55,8 @@ func TestCheck(t *testing.T) {
 		{name: "every problem at once", giveFile: bad, wantCode: 1,
 			wantOutput: []string{bad + `:7:15: unknown action "deny"`, bad + `:10:14: unknown errno "EWHAT"`}},
 		// The rule pack's syscall rules make a filter of their own.
-		{name: "files", giveFile: files, wantOutput: []string{": ok (seccomp filter for x86_64", "; read-only for the app [/app]; sensitive [/etc/shadow]; rule pack: 13 rules and 12 built-in, 0 off)"}},
+		{name: "files", giveFile: files, wantOutput: []string{": ok (seccomp filter for x86_64", "; read-only for the app [/app]; sensitive [/etc/shadow]; rule pack: 13 rules and 13 built-in, 0 off)"}},
+		{name: "network", giveFile: network, wantOutput: []string{"; network egress deny (1 rules), ingress allow)"}},
 		{name: "privilege drop", giveFile: dropping, wantOutput: []string{
 			"; profile resolved for capabilities [CAP_NET_BIND_SERVICE] (vigil's bounding set and the policy's capabilities);",
 			"; runs as 1000:1000; groups [10]; capabilities [CAP_NET_BIND_SERVICE];"}},
