@@ -1,5 +1,20 @@
 // Package netwatch judges the app's network calls that the seccomp filter
-// reports (connect today; bind and sendto with network policy).
+// reports: connect, and with network policy bind and the sends with an
+// address (sendto, sendmsg, sendmmsg).
+//
+// # The policy
+//
+// [Compile] makes a [Policy] of the policy's network section and the
+// built-in rules; [Policy.Judge] gives the verdict on one [Attempt]
+// (deny rules, net.cloud-metadata, allow rules, net.kubernetes-api, the
+// default). [Policy.LandlockTCP] is the part the kernel can enforce
+// race-free: the TCP ports of a direction whose default is deny.
+//
+// # DNS names
+//
+// [Names] keeps the addresses of the policy's DNS names current:
+// resolved at start and again when their TTL runs out (see its
+// documentation and docs/network.md).
 //
 // # The Kubernetes API
 //
