@@ -159,21 +159,30 @@ func (c netCalls) read(pid int, nc netCall, args *[6]uint64) []judged {
 		addrs = msgNames(mem, uintptr(args[nc.addr]), min(args[nc.len], maxMmsg), mmsghdrSize)
 	}
 	var out []judged
-	proto := netwatch.ProtoOther
-	protoRead := false
-	for _, sa := range addrs {
-		if !sa.IP() && (!sa.IsUnix() || sa.Unix == "") {
-			continue
-		}
+	proto, protoRead := netwatch.ProtoOther, false
+	protocol := func() netwatch.Proto {
 		if !protoRead {
 			name, _ := linux.SocketProtocol("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.FormatUint(uint64(int32(args[0])), 10))
 			proto, protoRead = netwatch.ProtoOf(name), true
 		}
-		a := netwatch.Attempt{Direction: nc.direction, Proto: proto, Addr: sa.Addr, Unix: sa.Unix}
-		if sa.IsUnix() {
-			a.Proto = netwatch.ProtoUnix
+		return proto
+	}
+	for _, sa := range addrs {
+		if !sa.IP() && (!sa.IsUnix() || sa.Unix == "") {
+			continue
 		}
-		out = append(out, judged{attempt: a, addr: sa, verdict: c.policy.Judge(a)})
+		a := netwatch.Attempt{Direction: nc.direction, Proto: netwatch.ProtoUnix, Addr: sa.Addr, Unix: sa.Unix}
+		if sa.IP() {
+			a.Proto = netwatch.ProtoOther // unread: no verdict depends on it
+			if c.policy.NeedsProtocol() {
+				a.Proto = protocol()
+			}
+		}
+		j := judged{attempt: a, addr: sa, verdict: c.policy.Judge(a)}
+		if sa.IP() && (j.verdict.Rule != "" || c.learned != nil) {
+			j.attempt.Proto = protocol() // for the event, or what is learned
+		}
+		out = append(out, j)
 	}
 	return out
 }

@@ -48,9 +48,9 @@ func TestKubernetesAPIConnect(t *testing.T) {
 		if err != nil || ev.Process == nil || !strings.Contains(strings.Join(ev.Process.Argv, " "), "nc") {
 			t.Errorf("want network details and the nc process (%v): %+v", err, ev.Process)
 		}
-		got = append(got, ev.Rule+" "+d.Address+":"+strconv.Itoa(d.Port))
+		got = append(got, ev.Rule+" "+d.Protocol+" "+d.Address+":"+strconv.Itoa(d.Port))
 	}
-	if want := "net.kubernetes-api 127.0.0.1:" + api; strings.Join(got, ",") != want {
+	if want := "net.kubernetes-api tcp 127.0.0.1:" + api; strings.Join(got, ",") != want {
 		t.Errorf("network events %q, want one: %s\nstderr:\n%s", got, want, stderr)
 	}
 }

@@ -97,6 +97,8 @@ type Policy struct {
 	names           Resolved
 	metadata        bool
 	kube            Targets
+	// protocols: some rule names a protocol (a verdict needs the socket's).
+	protocols bool
 }
 
 type direction struct {
@@ -118,6 +120,9 @@ func Compile(cfg PolicyConfig) (*Policy, error) {
 	}
 	if p.ingress, err = compileDirection(ingress, rules.DirectionIngress); err != nil {
 		return nil, err
+	}
+	for _, rs := range [][]rule{p.egress.deny, p.egress.allow, p.ingress.deny, p.ingress.allow} {
+		p.protocols = p.protocols || slices.ContainsFunc(rs, func(r rule) bool { return r.proto != "" })
 	}
 	return p, nil
 }
@@ -149,6 +154,11 @@ func (p *Policy) Names() []string {
 	}
 	return names
 }
+
+// NeedsProtocol reports whether a verdict can depend on the socket's
+// protocol (TCP, UDP or another): whether some rule names one. When not,
+// Judge may be given an IP attempt of any Proto.
+func (p *Policy) NeedsProtocol() bool { return p.protocols }
 
 // Judge says what the policy makes of a.
 func (p *Policy) Judge(a Attempt) Verdict {

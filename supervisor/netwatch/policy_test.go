@@ -188,3 +188,16 @@ func TestDeclares(t *testing.T) {
 		}
 	}
 }
+
+func TestNeedsProtocol(t *testing.T) {
+	for policy, want := range map[string]bool{
+		"": false,
+		"network:\n  egress:\n    allow: [{to: [10.0.0.0/8], ports: [53]}]\n": false,
+		"network:\n  ingress:\n    deny: [{ports: [53], protocol: udp}]\n":    true,
+		egressPolicy: true,
+	} {
+		if got := compile(t, policy, PolicyConfig{}).NeedsProtocol(); got != want {
+			t.Errorf("NeedsProtocol() = %v, want %v for\n%s", got, want, policy)
+		}
+	}
+}
