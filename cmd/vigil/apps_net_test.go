@@ -23,6 +23,7 @@ import (
 //	sendmmsg udp ADDR:PORT...     one sendmmsg, a message to each
 //	bind tcp|udp ADDR:PORT        bind (and listen, for tcp)
 //	connect unix PATH|@NAME       connect to a Unix stream socket
+//	bind unix PATH|@NAME          bind one, and listen
 //	sleep DURATION                wait, and print nothing
 //
 // Sockets stay open until the role exits (a bound port stays bound).
@@ -66,6 +67,12 @@ func attempt(f []string) error {
 		name := f[2]
 		if strings.HasPrefix(name, "@") {
 			name = "\x00" + name[1:]
+		}
+		if call == "bind" { // and listen
+			if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: name}); err != nil {
+				return err
+			}
+			return syscall.Listen(fd, 8)
 		}
 		return syscall.Connect(fd, &syscall.SockaddrUnix{Name: name})
 	}

@@ -131,6 +131,7 @@ func TestNetworkPolicyLoopback(t *testing.T) {
 	dir := t.TempDir()
 	listenUnix(t, filepath.Join(dir, "ok.sock"))
 	listenUnix(t, filepath.Join(dir, "no.sock"))
+	abstract := "vigil-test-" + strconv.Itoa(os.Getpid())
 	bindOK, bindNo := freePort(t), freePort(t)
 	policy := fmt.Sprintf(`network:
   egress:
@@ -138,12 +139,13 @@ func TestNetworkPolicyLoopback(t *testing.T) {
     allow:
       - {name: web, to: [127.0.0.1, "::1"], ports: [%s, %s], protocol: tcp}
       - {name: dns, to: [127.0.0.0/8], ports: [%s], protocol: udp}
-      - {name: socket, to: ["unix:%s/ok*"]}
+      - {name: socket, to: ["unix:%s/ok*", "unix:@%s-ok"]}
   ingress:
     default: deny
     allow:
       - {name: http, ports: [%s], protocol: tcp}
-`, okTCP, ok6, okUDP, dir, bindOK)
+      - {name: abstract, on: ["unix:@%s-*"]}
+`, okTCP, ok6, okUDP, dir, abstract, bindOK, abstract)
 	attempts := []string{
 		"connect tcp 127.0.0.1:" + okTCP,
 		"connect tcp 127.0.0.1:" + noTCP,
@@ -160,11 +162,16 @@ func TestNetworkPolicyLoopback(t *testing.T) {
 		"connect udp 127.0.0.1:" + noUDP,
 		"connect unix " + dir + "/ok.sock",
 		"connect unix " + dir + "/no.sock",
+		"bind unix @" + abstract + "-ok",
+		"bind unix @" + abstract + "-no",
+		"bind unix @other-" + abstract,
+		"connect unix @" + abstract + "-ok",
+		"connect unix @" + abstract + "-no",
 		"bind tcp 127.0.0.1:" + bindOK,
 		"bind tcp 127.0.0.1:" + bindNo,
 	}
 	got, evs := netRun(t, modes[1], dockerCaps, policy, attempts)
-	want := []string{"ok", "ECONNREFUSED", "ECONNREFUSED", "ECONNREFUSED", "ok", "ECONNREFUSED", "ok", "EACCES", "ok", "EACCES", "ok", "EACCES", "ECONNREFUSED", "ok", "ECONNREFUSED", "ok", "EACCES"}
+	want := []string{"ok", "ECONNREFUSED", "ECONNREFUSED", "ECONNREFUSED", "ok", "ECONNREFUSED", "ok", "EACCES", "ok", "EACCES", "ok", "EACCES", "ECONNREFUSED", "ok", "ECONNREFUSED", "ok", "ok", "EACCES", "ok", "ECONNREFUSED", "ok", "EACCES"}
 	for i := range attempts {
 		if i >= len(got) || got[i] != attempts[i]+" -> "+want[i] {
 			t.Errorf("attempt %d: got %q, want %q", i, at(got, i), attempts[i]+" -> "+want[i])
@@ -182,6 +189,8 @@ func TestNetworkPolicyLoopback(t *testing.T) {
 		"network.egress.default deny egress sendmmsg udp 127.0.0.2:" + noUDP + " errno=13":   1,
 		"network.egress.default deny egress connect udp 127.0.0.1:" + noUDP + " errno=111":   1,
 		"network.egress.default deny egress connect unix unix:" + dir + "/no.sock errno=111": 1,
+		"network.egress.default deny egress connect unix unix:@" + abstract + "-no errno=111": 1,
+		"network.ingress.default deny ingress bind unix unix:@other-" + abstract + " errno=13":  1,
 		"network.ingress.default deny ingress bind tcp 127.0.0.1:" + bindNo + " errno=13":    1,
 	}
 	if !mapsEqual(counts, wantEvents) {
