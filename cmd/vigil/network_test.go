@@ -182,16 +182,16 @@ func TestNetworkPolicyLoopback(t *testing.T) {
 		counts[netSummary(t, ev)] += ev.Count
 	}
 	wantEvents := map[string]int64{
-		"network.egress.default deny egress connect tcp 127.0.0.1:" + noTCP + " errno=111":   3,
-		"network.egress.default deny egress connect tcp [::1]:" + no6 + " errno=111":         1,
-		"network.egress.default deny egress sendto udp 127.0.0.1:" + noUDP + " errno=13":     1,
-		"network.egress.default deny egress sendmsg udp 127.0.0.1:" + noUDP + " errno=13":    1,
-		"network.egress.default deny egress sendmmsg udp 127.0.0.2:" + noUDP + " errno=13":   1,
-		"network.egress.default deny egress connect udp 127.0.0.1:" + noUDP + " errno=111":   1,
-		"network.egress.default deny egress connect unix unix:" + dir + "/no.sock errno=111": 1,
-		"network.egress.default deny egress connect unix unix:@" + abstract + "-no errno=111": 1,
-		"network.ingress.default deny ingress bind unix unix:@other-" + abstract + " errno=13":  1,
-		"network.ingress.default deny ingress bind tcp 127.0.0.1:" + bindNo + " errno=13":    1,
+		"network.egress.default deny egress connect tcp 127.0.0.1:" + noTCP + " errno=111":     3,
+		"network.egress.default deny egress connect tcp [::1]:" + no6 + " errno=111":           1,
+		"network.egress.default deny egress sendto udp 127.0.0.1:" + noUDP + " errno=13":       1,
+		"network.egress.default deny egress sendmsg udp 127.0.0.1:" + noUDP + " errno=13":      1,
+		"network.egress.default deny egress sendmmsg udp 127.0.0.2:" + noUDP + " errno=13":     1,
+		"network.egress.default deny egress connect udp 127.0.0.1:" + noUDP + " errno=111":     1,
+		"network.egress.default deny egress connect unix unix:" + dir + "/no.sock errno=111":   1,
+		"network.egress.default deny egress connect unix unix:@" + abstract + "-no errno=111":  1,
+		"network.ingress.default deny ingress bind unix unix:@other-" + abstract + " errno=13": 1,
+		"network.ingress.default deny ingress bind tcp 127.0.0.1:" + bindNo + " errno=13":      1,
 	}
 	if !mapsEqual(counts, wantEvents) {
 		t.Errorf("network events (with counts):\n%s\nwant:\n%s", dump(counts), dump(wantEvents))
