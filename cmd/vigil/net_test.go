@@ -54,3 +54,19 @@ func TestKubernetesAPIConnect(t *testing.T) {
 		t.Errorf("network events %q, want one: %s\nstderr:\n%s", got, want, stderr)
 	}
 }
+
+// TestKubernetesAPIDeclared: a policy that declares the API server in an
+// egress allow rule (an operator's) connects to it without an event.
+func TestKubernetesAPIDeclared(t *testing.T) {
+	api := listen(t, "tcp4", "127.0.0.1:0")
+	env := []string{"KUBERNETES_SERVICE_HOST=127.0.0.1", "KUBERNETES_SERVICE_PORT=" + api}
+	policy := "network:\n  egress:\n    allow: [{name: kube-api, to: [127.0.0.1], ports: [" + api + "], protocol: tcp}]\n"
+	got, evs := netRun(t, modes[1], env, policy, []string{"connect tcp 127.0.0.1:" + api})
+	if at(got, 0) != "connect tcp 127.0.0.1:"+api+" -> ok" || len(evs) != 0 {
+		t.Errorf("declared API server: %q, events %d, want ok and none", got, len(evs))
+	}
+	got, evs = netRun(t, modes[1], env, "", []string{"connect tcp 127.0.0.1:" + api})
+	if at(got, 0) != "connect tcp 127.0.0.1:"+api+" -> ok" || len(evs) != 1 || evs[0].Rule != "net.kubernetes-api" {
+		t.Errorf("undeclared API server: %q, %d events, want ok and one net.kubernetes-api", got, len(evs))
+	}
+}
