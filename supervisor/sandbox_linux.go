@@ -11,8 +11,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
+	"go.uber.org/zap"
 	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigilsec/vigil/internal/linux"
 	"github.com/vigilsec/vigil/supervisor/prestart"
@@ -154,7 +157,10 @@ func readProgram() ([]bpf.RawInstruction, error) {
 type handover struct {
 	prog  []bpf.RawInstruction
 	start chan struct{} // closed just before the filter is loaded
-	sent  uint32        // 1 once PID 1 has the listener
+	// running is closed by the hand-over goroutine once it runs past start,
+	// on its own thread: from then on it is in no P's run queue of ours.
+	running chan struct{}
+	sent    uint32 // 1 once PID 1 has the listener
 }
 
 // startHandover starts the thread that will hand prog's listener over. The
@@ -166,13 +172,14 @@ func startHandover(prog []bpf.RawInstruction) *handover {
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(math.MaxInt64) // GOMEMLIMIT in the app's environment would collect anyway
 	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
-	h := &handover{prog: prog, start: make(chan struct{})}
+	h := &handover{prog: prog, start: make(chan struct{}), running: make(chan struct{})}
 	go func() {
 		runtime.LockOSThread() // never unlocked: the process ends in execve
 		// Parked, not blocked in a system call of its own: the privilege
 		// drop stops the world to change every thread's ids, and a thread
 		// in a raw system call would never stop.
 		<-h.start
+		close(h.running)
 		fd := linux.FindListener()
 		for ; fd < 0; fd = linux.FindListener() {
 		}
@@ -195,6 +202,12 @@ func (h *handover) load() error {
 	}
 	growStack()
 	close(h.start)
+	// Not before the hand-over goroutine runs: close readied it onto this
+	// goroutine's P, and that P is never scheduled again once this thread
+	// waits under the filter. Left there, nothing is bound to steal it
+	// (a rescheduling of this goroutine in between hands the P, queue and
+	// all, back to it) and the hand-over never happens.
+	<-h.running
 	if _, err := linux.InstallThreadNotifyProgram(h.prog); err != nil {
 		return fmt.Errorf("sandbox: loading the seccomp filter: %w", err)
 	}
@@ -255,11 +268,59 @@ func spawnSandboxed(cfg *Config) (pid, listener, conn int, err error) {
 		return pid, -1, -1, nil
 	} else if err = linux.SendBlob(conn, prog); err != nil {
 		err = fmt.Errorf("sending the seccomp program to the sandbox: %w", err)
-	} else if listener, err = linux.RecvFd(conn); err != nil {
+	} else if listener, err = linux.RecvFdWithin(conn, handoverLimit); errors.Is(err, os.ErrDeadlineExceeded) {
+		// Never seen to take more than a few milliseconds: the sandbox is
+		// stuck (its hand-over thread never ran, or never came back from
+		// sendmsg). Say where each of its threads is, rather than hang.
+		err = fmt.Errorf("the sandbox did not hand over its seccomp listener within %s; its threads:%s", handoverLimit, linux.TaskStates(pid))
+		syscall.Close(conn)
+		killSandbox(pid)
+		return 0, -1, -1, err
+	} else if err != nil {
 		err = fmt.Errorf("receiving the seccomp listener from the sandbox: %w", err)
 	} else {
 		return pid, listener, conn, nil
 	}
 	syscall.Close(conn)
 	return pid, -1, -1, err
+}
+
+// handoverLimit bounds each step of the sandbox's start that vigil waits
+// for: handing over the listener, then exec'ing the app once PID 1 has it.
+// Both take milliseconds; a sandbox past it is stuck, and vigil says where
+// its threads are instead of waiting for ever.
+const handoverLimit = 10 * time.Second
+
+// killSandbox kills a sandbox that is stuck before exec'ing the app, and
+// reaps it.
+func killSandbox(pid int) {
+	syscall.Kill(pid, syscall.SIGKILL)
+	var ws syscall.WaitStatus
+	for {
+		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+			return
+		}
+	}
+}
+
+// watchExec waits for the sandbox pid to exec the app, which hangs up its
+// end of conn (close-on-exec), at most handoverLimit from now. Past it, it
+// logs where the sandbox's threads are and kills it: supervision then
+// reports the app as killed (137) instead of waiting for ever. It works
+// on a duplicate of conn, which the notifier closes when it sees the
+// hang-up.
+func watchExec(pid, conn int, log *zap.Logger) {
+	dup, err := unix.FcntlInt(uintptr(conn), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	go func() {
+		defer syscall.Close(dup)
+		if up, err := linux.WaitHangUpWithin(dup, handoverLimit); up || err != nil {
+			return
+		}
+		log.Error("the sandbox has not exec'd the app; killing it", zap.Duration("waited", handoverLimit),
+			zap.Int("pid", pid), zap.String("threads", linux.TaskStates(pid)))
+		syscall.Kill(pid, syscall.SIGKILL)
+	}()
 }

@@ -98,6 +98,7 @@ func Run(cfg Config, sigs *signals.Set, log *zap.Logger) (int, error) {
 	if err != nil {
 		log.Debug("the sandbox failed before loading the filter", zap.Error(err))
 	} else if listener >= 0 {
+		watchExec(pid, conn, log)
 		n = startNotifier(listener, conn, &cfg, who, concerns, log)
 	}
 	code := s.loop(sigs)

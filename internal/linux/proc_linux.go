@@ -120,9 +120,13 @@ const (
 // It makes no call but futex, and no synchronisation the race detector
 // would see: its runtime may map memory for one while holding a lock, and
 // a thread held by a seccomp filter must hold none (the read is a plain
-// aligned word, reloaded after each futex return).
+// aligned word, reloaded after each futex return). No stack check either
+// (nosplit): a preemption request pending since before the filter was
+// loaded would otherwise deschedule the filtered thread right here, into
+// the scheduler's own system calls.
 //
 //go:norace
+//go:nosplit
 func WaitWord(addr *uint32, val uint32) {
 	for *addr == val {
 		unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWait|futexPrivateFlag, uintptr(val), 0, 0, 0)
