@@ -23,6 +23,11 @@
 #   EXEC_CALLS      execs each child of BenchmarkJudgedExec times (default 2000)
 #   VIGIL_BENCH_EXEC_POLICY  a policy for their vigil-policy line (the
 #                   default rule pack once written); unset skips it
+#   NET             1 (default) runs BenchmarkConnect (-benchtime
+#                   ${NET_CALLS}x) and BenchmarkHTTPNewConn (-benchtime 10x:
+#                   ten pairs with a bare client each), COUNT runs each
+#                   (~11 min with COUNT=5); 0 skips them
+#   NET_CALLS       connects each child of BenchmarkConnect times (default 2000)
 #   BENCH_OUT       keep the raw go test output in this file, for benchstat
 #
 # It reports and never fails on a MISS: a shared machine is too noisy for
@@ -39,6 +44,8 @@ baseline=${BASELINE:-1}
 bus_runs=${BUS_RUNS:-3}
 exec_benchmarks=${EXEC:-1}
 exec_calls=${EXEC_CALLS:-2000}
+net_benchmarks=${NET:-1}
+net_calls=${NET_CALLS:-2000}
 
 # The targets of the `vigil run` foundation.
 max_overhead_ms=3
@@ -57,6 +64,8 @@ max_bus_rss_mb=20       # the guard's RSS with a live connection
 # ... and of the exec watch issue.
 max_exec_loop_pct=15 # a loop of 2,000 /usr/bin/true under vigil, over bare
 max_idle_watch_pct=1 # vigil's CPU watching 200 idle processes, % of a core
+# ... and of the network issue.
+max_net_loss_pct=10 # HTTP requests on new connections/s under a 50-rule egress policy, fewer than bare
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -84,7 +93,7 @@ machine() {
 # with $syscalls calls per child.
 run_benchmarks() {
 	echo "== go test -bench . (the slow ones on their own) -benchtime $benchtime -count $count"
-	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay|ExecLoop|JudgedExec|IdleWatch' \
+	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay|ExecLoop|JudgedExec|IdleWatch|Connect|HTTPNewConn' \
 		-benchtime "$benchtime" -count "$count") |
 		tee "$raw"
 	echo "== go test -bench 'BusThroughput|OutboxReplay' -benchtime ${bus_runs}x -count 1"
@@ -102,6 +111,14 @@ run_benchmarks() {
 			tee -a "$raw"
 		echo "== go test -bench JudgedExec -benchtime ${exec_calls}x -count $count"
 		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench JudgedExec -benchtime "${exec_calls}x" -count "$count") |
+			tee -a "$raw"
+	fi
+	if [[ $net_benchmarks == 1 ]]; then
+		echo "== go test -bench Connect -benchtime ${net_calls}x -count $count"
+		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench Connect -benchtime "${net_calls}x" -count "$count") |
+			tee -a "$raw"
+		echo "== go test -bench HTTPNewConn -benchtime 10x -count $count"
+		(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench HTTPNewConn -benchtime 10x -count "$count") |
 			tee -a "$raw"
 	fi
 	if [[ $baseline == 1 ]]; then
@@ -204,6 +221,34 @@ summary() {
 	baseline_rows
 	bus_rows
 	exec_rows
+	net_rows
+}
+
+# net_rows reports the network concern: one connect, held under vigil, over
+# bare (each child paired with a bare one), and HTTP requests per second,
+# each on a new connection (each run paired with a bare client).
+net_rows() {
+	local name us rate pct
+	if us=$(metric BenchmarkConnect/bare p50-us); then
+		row "connect+close, bare, p50" "$(calc "$us") us"
+		for name in tini split-notify vigil vigil-egress50; do
+			us=$(metric "BenchmarkConnect/$name" added-us) || continue
+			row "  $name, added" "$(calc "$us") us"
+		done
+	fi
+	rate=$(metric BenchmarkHTTPNewConn/bare req/s) || return 0
+	row "HTTP, a new connection each, bare" "$(calc "$rate / 1") req/s"
+	for name in tini split-notify vigil vigil-egress50; do
+		rate=$(metric "BenchmarkHTTPNewConn/$name" req/s) || continue
+		pct=$(calc "$(metric "BenchmarkHTTPNewConn/$name" fewer-%)")
+		case $name in
+		vigil-egress50)
+			row "HTTP, $name" "$(calc "$rate / 1") req/s" "" ""
+			row "  fewer than bare" "$pct %" "< $max_net_loss_pct %" "$(verdict "$pct" "$max_net_loss_pct")"
+			;;
+		*) row "HTTP, $name" "$(calc "$rate / 1") req/s" "" "(fewer $pct %)" ;;
+		esac
+	done
 }
 
 # exec_rows reports the exec watch: the shell loop per exec and over bare
