@@ -31,6 +31,9 @@ type notifier struct {
 	ptrace bool
 	// fsWarned is set once WithFSIDs has failed and been logged.
 	fsWarned bool
+	// otherOwners is set once vigil's own ids could not read a process:
+	// from then on the network concern looks up the owner first.
+	otherOwners bool
 	// writers is told who made the watched calls (attribute_linux.go).
 	writers *writers
 	// protected are the paths Landlock makes read-only for the app, with

@@ -25,18 +25,24 @@ import (
 // (one line each) and the network events.
 func netRun(t *testing.T, m mode, env []string, policy string, attempts []string, wrap ...string) ([]string, []events.Event) {
 	t.Helper()
+	argv, roleEnv := app(t, "net")
+	return netRunApp(t, m, append(roleEnv, env...), policy, attempts, argv, wrap...)
+}
+
+// netRunApp is netRun with the app's command line given.
+func netRunApp(t *testing.T, m mode, env []string, policy string, attempts []string, argv []string, wrap ...string) ([]string, []events.Event) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(path, []byte("apiVersion: vigil.dev/v1\nkind: Policy\n"+policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	argv, roleEnv := app(t, "net")
 	cmd := vigil(m, append([]string{"run", "--log-level=warn", "--workload", "test", "--policy", path, "--"}, argv...)...)
 	if len(wrap) > 0 { // such as ip netns exec NAME
 		inner := cmd
 		cmd = exec.Command(wrap[0], append(append(wrap[1:], inner.Path), inner.Args[1:]...)...)
 		cmd.Env, cmd.SysProcAttr = inner.Env, inner.SysProcAttr
 	}
-	cmd.Env = append(append(cmd.Env, roleEnv...), env...)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = strings.NewReader(strings.Join(attempts, "\n") + "\n")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -192,6 +198,69 @@ func TestNetworkPolicyLoopback(t *testing.T) {
 		"network.egress.default deny egress connect unix unix:@" + abstract + "-no errno=111":  1,
 		"network.ingress.default deny ingress bind unix unix:@other-" + abstract + " errno=13": 1,
 		"network.ingress.default deny ingress bind tcp 127.0.0.1:" + bindNo + " errno=13":      1,
+	}
+	if !mapsEqual(counts, wantEvents) {
+		t.Errorf("network events (with counts):\n%s\nwant:\n%s", dump(counts), dump(wantEvents))
+	}
+}
+
+// TestNetworkPolicyOtherUser: an app of another user than vigil's (the
+// policy's user), under Docker's capabilities (no CAP_SYS_PTRACE), is
+// judged the same: vigil's own ids cannot read its addresses, and it reads
+// them with the app's. The protocol rule makes it read the socket too.
+func TestNetworkPolicyOtherUser(t *testing.T) {
+	okTCP, noTCP := listen(t, "tcp4", "127.0.0.1:0"), listen(t, "tcp4", "127.0.0.1:0")
+	okUDP := listen(t, "udp4", "127.0.0.1:0")
+	self, roleEnv := app(t, "net")
+	// The test binary's directory is private: a copy nobody can run.
+	dir, err := os.MkdirTemp("", "vigil-net-user-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "net")
+	data, err := os.ReadFile(self[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	policy := fmt.Sprintf(`user: "65534:65534"
+network:
+  egress:
+    default: deny
+    allow:
+      - {name: web, to: [127.0.0.1], ports: [%s], protocol: tcp}
+      - {name: dns, to: [127.0.0.1], ports: [%s], protocol: udp}
+`, okTCP, okUDP)
+	attempts := []string{
+		"connect tcp 127.0.0.1:" + okTCP,
+		"connect tcp 127.0.0.1:" + noTCP,
+		"connect udp 127.0.0.1:" + okTCP, // the web rule is TCP's
+		"sendto udp 127.0.0.1:" + okUDP,
+		"connect tcp 127.0.0.1:" + okTCP,
+	}
+	got, evs := netRunApp(t, modes[0], append(roleEnv, dockerCaps...), policy, attempts, []string{bin})
+	want := []string{"ok", "ECONNREFUSED", "ECONNREFUSED", "ok", "ok"}
+	for i := range attempts {
+		if i >= len(got) || got[i] != attempts[i]+" -> "+want[i] {
+			t.Errorf("attempt %d: got %q, want %q", i, at(got, i), attempts[i]+" -> "+want[i])
+		}
+	}
+	counts := map[string]int64{}
+	for _, ev := range evs {
+		counts[netSummary(t, ev)] += ev.Count
+		if ev.Process == nil || ev.Process.UID != 65534 {
+			t.Errorf("event %s: process %+v, want uid 65534", ev.Rule, ev.Process)
+		}
+	}
+	wantEvents := map[string]int64{
+		"network.egress.default deny egress connect tcp 127.0.0.1:" + noTCP + " errno=111": 1,
+		"network.egress.default deny egress connect udp 127.0.0.1:" + okTCP + " errno=111": 1,
 	}
 	if !mapsEqual(counts, wantEvents) {
 		t.Errorf("network events (with counts):\n%s\nwant:\n%s", dump(counts), dump(wantEvents))

@@ -70,6 +70,7 @@ func ReadSmall(path string, buf []byte) ([]byte, error) {
 // need ptrace access. No poller registration, no allocation.
 type Mem struct {
 	pid, fd int
+	denied  bool
 }
 
 // noVMRead is set once process_vm_readv is missing (ENOSYS), or refused
@@ -100,8 +101,11 @@ func (m *Mem) ReadAt(buf []byte, addr uintptr) int {
 		}
 		refused = true
 	}
-	if m.fd < 0 && m.open() != nil {
-		return 0
+	if m.fd < 0 {
+		if err := m.open(); err != nil {
+			m.denied = errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
+			return 0
+		}
 	}
 	var n int
 	if retry(func() error {
@@ -162,6 +166,10 @@ func (m *Mem) String(addr uintptr, limit int) (s string, complete bool) {
 	}
 	return string(buf), false
 }
+
+// Denied reports whether a read failed for want of ptrace access: with
+// the ids of the process's owner (AsFSIDs) it may succeed.
+func (m *Mem) Denied() bool { return m.denied }
 
 // Close closes what m opened.
 func (m *Mem) Close() {
