@@ -47,6 +47,7 @@ func addBusFlags(fs *pflag.FlagSet) *busOptions {
 	fs.DurationVar(&o.heartbeat, "heartbeat", natsbus.DefaultHeartbeat, "period of the heartbeats on vigil.heartbeat.<workload> (0: none)")
 	fs.Var(natsbus.AgeFlag{L: &o.stream}, "stream-max-age", "when vigil creates "+natsbus.StreamName+": it discards events older than this (30d, 720h; 0: no limit); an existing stream is used as it is")
 	fs.Var(natsbus.SizeFlag{L: &o.stream}, "stream-max-bytes", "when vigil creates "+natsbus.StreamName+": past this size it discards its oldest events (10GiB, 500MB, bytes; 0: no limit)")
+	addReplicasFlag(fs, &o.stream)
 	return o
 }
 

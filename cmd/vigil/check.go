@@ -15,7 +15,11 @@ import (
 // or a seccomp profile (.json) as vigil run would, compiles its filter,
 // and exits 0, or prints every problem and exits 1.
 func setupCheck(fs *pflag.FlagSet, _ *signals.Set) func([]string) int {
+	stream := addStreamCheck(fs)
 	return func(args []string) int {
+		if stream.print {
+			return stream.run(args)
+		}
 		if len(args) > 1 {
 			fail("check: want one file, got %d", len(args))
 			return exitError

@@ -15,6 +15,12 @@
 // flight. When the outbox nears its cap, the least severe events are
 // refused first, and a dropped event says how many of what were lost.
 //
+// On a NATS cluster the stream the guard creates has replicas (3 under
+// auto, where the cluster can place them: see CreateStream), and the
+// duplicate window is replicated with it: a server that dies loses
+// nothing, and what it had not acknowledged is published again and kept
+// once.
+//
 // Heartbeats go on vigil.heartbeat.<workload> (core NATS, not stored):
 // a subscriber that stops seeing them knows the guard is gone. Events
 // carry CloudEvents attributes as headers (binary content mode).
@@ -375,17 +381,23 @@ func (b *Bus) createStream(js jetstream.JetStream) {
 		case <-ctx.Done():
 		}
 	}()
-	_, err := js.CreateStream(ctx, StreamConfig(b.cfg.Stream))
+	p, err := CreateStream(ctx, js, b.cfg.Stream)
 	var apiErr *jetstream.APIError
 	switch {
 	case err == nil:
-		b.log.Debug("NATS stream ready", zap.String("stream", StreamName), zap.Stringer("limits", b.cfg.Stream))
+		b.log.Debug("NATS stream ready", zap.String("stream", StreamName), zap.Stringer("limits", b.cfg.Stream),
+			zap.Int("replicas", p.Replicas()))
+		b.fellBack(p)
 	case errors.Is(err, jetstream.ErrStreamNameAlreadyInUse):
 		b.existingStream(ctx, js)
 	case errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStorageExceeded:
 		b.log.Warn("the NATS server cannot hold a stream this large (its JetStream store or the account's is smaller); "+
 			"events wait in the outbox until the stream exists: lower --stream-max-bytes, or create the stream as an administrator",
 			zap.String("stream", StreamName), zap.Stringer("limits", b.cfg.Stream), zap.Error(err))
+	case CannotPlace(err):
+		b.log.Warn("the NATS server cannot place the stream's replicas (not clustered, or fewer JetStream servers than --nats-replicas); "+
+			"events wait in the outbox until the stream exists: lower --nats-replicas, or create the stream as an administrator",
+			zap.String("stream", StreamName), zap.Int("replicas", b.cfg.Stream.Replicas), zap.Error(err))
 	default:
 		b.log.Info("could not create the NATS stream; publishing to a pre-created one",
 			zap.String("stream", StreamName), zap.Error(err))
@@ -402,10 +414,8 @@ func (b *Bus) existingStream(ctx context.Context, js jetstream.JetStream) {
 		return
 	}
 	cfg := st.CachedInfo().Config
-	have := StreamLimits{MaxAge: cfg.MaxAge, MaxBytes: cfg.MaxBytes}
-	if cfg.MaxAge <= 0 {
-		have.MaxAge = -1
-	}
+	b.fewReplicas(cfg.Replicas)
+	have := LimitsOf(cfg)
 	if cfg.MaxAge <= 0 && cfg.MaxBytes <= 0 {
 		b.log.Warn("the NATS stream has no age or size limit: it grows until its server's disk or store is full, then refuses events; "+
 			"used as it is (vigil-hub bounds its stream when it starts; see docs/nats.md)",

@@ -28,7 +28,8 @@ const (
 	MinStreamMaxBytes = 1 << 20
 )
 
-// StreamLimits bound the stream vigil creates.
+// StreamLimits bound the stream vigil creates, and say how many copies
+// of it a cluster keeps.
 type StreamLimits struct {
 	// MaxAge: older events are discarded (DefaultStreamMaxAge when 0, no
 	// limit when negative).
@@ -36,6 +37,10 @@ type StreamLimits struct {
 	// MaxBytes: past it, the oldest events are discarded
 	// (DefaultStreamMaxBytes when 0, no limit when negative).
 	MaxBytes int64
+	// Replicas is how many servers of a cluster hold the stream, 1 to
+	// MaxReplicas; 0 is auto: ClusterReplicas where the cluster can place
+	// them, else 1 (see CreateStream).
+	Replicas int
 }
 
 // resolved is l with its defaults: positive for a limit, -1 for none.
@@ -64,10 +69,14 @@ func (l StreamLimits) Validate() error {
 	if l.MaxBytes > 0 && l.MaxBytes < MinStreamMaxBytes {
 		errs = append(errs, fmt.Errorf("stream max bytes %s: at least %s (or none)", FormatSize(l.MaxBytes), FormatSize(MinStreamMaxBytes)))
 	}
+	if l.Replicas < 0 || l.Replicas > MaxReplicas {
+		errs = append(errs, fmt.Errorf("stream replicas %d: 1 to %d (or auto)", l.Replicas, MaxReplicas))
+	}
 	return errors.Join(errs...)
 }
 
-// String says l as a person would read it: "max age 30d, max bytes 10GiB".
+// String says l as a person would read it: "max age 30d, max bytes
+// 10GiB", and ", replicas 3" when they are not auto.
 func (l StreamLimits) String() string {
 	l = l.resolved()
 	age, size := "none", "none"
@@ -77,7 +86,11 @@ func (l StreamLimits) String() string {
 	if l.MaxBytes > 0 {
 		size = FormatSize(l.MaxBytes)
 	}
-	return "max age " + age + ", max bytes " + size
+	s := "max age " + age + ", max bytes " + size
+	if l.Replicas > 0 {
+		s += ", replicas " + strconv.Itoa(l.Replicas)
+	}
+	return s
 }
 
 // AgeFlag is l's MaxAge as a flag (flag.Value, pflag.Value): a Go

@@ -39,7 +39,8 @@ const maxMsgSize = 64 << 10
 // StreamConfig is the stream vigil creates when it may, bounded by l.
 // Past its limits it discards its oldest events: a full stream never
 // refuses a guard's new ones. A max age shorter than DuplicateWindow
-// shortens the window to it (the server allows no longer).
+// shortens the window to it (the server allows no longer). Auto replicas
+// are 1 here: CreateStream and ApplyStream ask for more where they can.
 func StreamConfig(l StreamLimits) jetstream.StreamConfig {
 	l = l.resolved()
 	cfg := jetstream.StreamConfig{
@@ -53,6 +54,7 @@ func StreamConfig(l StreamLimits) jetstream.StreamConfig {
 		MaxBytes:    l.MaxBytes,
 		Duplicates:  DuplicateWindow,
 		MaxMsgSize:  maxMsgSize,
+		Replicas:    max(l.Replicas, 1),
 	}
 	if cfg.MaxAge > 0 && cfg.MaxAge < cfg.Duplicates {
 		cfg.Duplicates = cfg.MaxAge
