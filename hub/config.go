@@ -49,6 +49,9 @@ type Config struct {
 	// Assets are the dashboard's files (index.html at the root), served
 	// at /; nil serves the API only.
 	Assets fs.FS
+	// CSP is the Content-Security-Policy sent with them (DefaultCSP when
+	// empty); hub/web.CSP is the dashboard's own.
+	CSP string
 	// Silence is how long a guard may send no heartbeat before it is
 	// silent; 0: three of its periods (the time between its last two
 	// heartbeats, natsbus.DefaultHeartbeat until it has sent two).
@@ -81,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Report == nil {
 		c.Report = func(error) {}
+	}
+	if c.CSP == "" {
+		c.CSP = DefaultCSP
 	}
 	return c
 }

@@ -113,7 +113,7 @@ func (h *Hub) Handler() http.Handler {
 	} else {
 		top.HandleFunc("/", http.NotFound)
 	}
-	return headers(top)
+	return headers(h.cfg.CSP, top)
 }
 
 // requireAuth answers 401 to a request without valid credentials.
@@ -127,13 +127,13 @@ func (h *Hub) requireAuth(next http.Handler) http.Handler {
 	})
 }
 
-// contentSecurity is the Content-Security-Policy of the dashboard: its
-// own files only, no inline script or style, no framing.
-const contentSecurity = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// DefaultCSP is the Content-Security-Policy of the assets: their own
+// files only, no inline script or style, no framing.
+const DefaultCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // headers sets the security headers of every answer.
-func headers(next http.Handler) http.Handler {
+func headers(csp string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
@@ -142,7 +142,7 @@ func headers(next http.Handler) http.Handler {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			hd.Set("Cache-Control", "no-store")
 		} else {
-			hd.Set("Content-Security-Policy", contentSecurity)
+			hd.Set("Content-Security-Policy", csp)
 		}
 		next.ServeHTTP(w, r)
 	})

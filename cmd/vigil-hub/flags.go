@@ -31,6 +31,8 @@ type options struct {
 	stream natsbus.StreamLimits
 	// streamWait bounds the wait at start for the bus to take the stream.
 	streamWait time.Duration
+	// web is what the hub serves on the bus.
+	web webOptions
 }
 
 // Defaults.
@@ -56,6 +58,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Var(natsbus.AgeFlag{L: &o.stream}, "stream-max-age", "the stream discards events older than this (30d, 720h; 0: no limit); applied to the stream at each start")
 	fs.Var(natsbus.SizeFlag{L: &o.stream}, "stream-max-bytes", "past this size the stream discards its oldest events (10GiB, 500MB, bytes; 0: no limit); applied to the stream at each start")
 	fs.DurationVar(&o.streamWait, "stream-wait", defaultStreamWait, "how long to wait at start for the bus to take the stream: a cluster's JetStream leader and the servers for its replicas, or the --nats servers")
+	addWebFlags(fs, &o.web)
 	fs.Usage = func() { fmt.Fprint(os.Stderr, usage(fs)) }
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -69,6 +72,9 @@ func parseFlags(args []string) (*options, error) {
 	changed := func(name string) bool { return fs.Changed(name) || os.Getenv(envName(name)) != "" }
 	o.listenChanged, o.storeChanged, o.clusterNameChanged = changed("listen"), changed("store"), changed("cluster-name")
 	if err := o.validate(changed); err != nil {
+		return nil, err
+	}
+	if err := o.web.load(); err != nil {
 		return nil, err
 	}
 	return o, nil
