@@ -64,6 +64,9 @@ max_bus_rss_mb=20       # the guard's RSS with a live connection
 # ... and of the exec watch issue.
 max_exec_loop_pct=15 # a loop of 2,000 /usr/bin/true under vigil, over bare
 max_idle_watch_pct=1 # vigil's CPU watching 200 idle processes, % of a core
+# ... and of the hub issue.
+min_hub_rate=20000 # events/s from the stream into the hub's view
+max_sse_ms=1000    # the page behind the bus: one event until 50 SSE clients have it, p99
 # ... and of the network issue.
 max_net_loss_pct=10 # HTTP requests on new connections/s under a 50-rule egress policy, fewer than bare
 
@@ -93,11 +96,16 @@ machine() {
 # with $syscalls calls per child.
 run_benchmarks() {
 	echo "== go test -bench . (the slow ones on their own) -benchtime $benchtime -count $count"
-	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay|ExecLoop|JudgedExec|IdleWatch|Connect|HTTPNewConn' \
+	(cd bench && VIGIL_BENCH_BIN=$bin go test -run '^$' -bench . -skip 'AllowedSyscall|Baseline|Verify|BusThroughput|OutboxReplay|ExecLoop|JudgedExec|IdleWatch|Connect|HTTPNewConn|HubIngest|HubSSE' \
 		-benchtime "$benchtime" -count "$count") |
 		tee "$raw"
 	echo "== go test -bench 'BusThroughput|OutboxReplay' -benchtime ${bus_runs}x -count 1"
 	(cd bench && go test -run '^$' -bench 'BusThroughput|OutboxReplay' -benchtime "${bus_runs}x" -count 1) |
+		tee -a "$raw"
+	echo "== go test -bench HubIngest -benchtime ${bus_runs}x -count 1; -bench HubSSE -benchtime 300x -count 1"
+	(cd bench && go test -run '^$' -bench HubIngest -benchtime "${bus_runs}x" -count 1) |
+		tee -a "$raw"
+	(cd bench && go test -run '^$' -bench HubSSE -benchtime 300x -count 1) |
 		tee -a "$raw"
 	echo "== go test -bench AllowedSyscall -benchtime ${syscalls}x -count $count"
 	(cd bench && go test -run '^$' -bench AllowedSyscall -benchtime "${syscalls}x" -count "$count") |
@@ -220,8 +228,25 @@ summary() {
 	allowed_rows personality 0
 	baseline_rows
 	bus_rows
+	hub_rows
 	exec_rows
 	net_rows
+}
+
+# hub_rows reports the hub: events/s from the stream into its view, and
+# one event until 50 SSE clients have it.
+hub_rows() {
+	local rate p99
+	if rate=$(metric BenchmarkHubIngest/hub events/s); then
+		row "hub ingest, events/s" "$(calc "$rate / 1")" "> $min_hub_rate" \
+			"$(awk -v r="$rate" -v m="$min_hub_rate" 'BEGIN { print (r + 0 > m + 0) ? "PASS" : "MISS" }')"
+		row "  nats.go publish alone" "$(calc "$(metric BenchmarkHubIngest/nats.go-publish events/s) / 1")"
+	fi
+	if p99=$(metric BenchmarkHubSSE p99-ns); then
+		p99=$(calc "$p99 / 1e6")
+		row "bus to 50 SSE clients, p50" "$(calc "$(metric BenchmarkHubSSE p50-ns) / 1e6") ms"
+		row "bus to 50 SSE clients, p99" "$p99 ms" "< $max_sse_ms ms" "$(verdict "$p99" "$max_sse_ms")"
+	fi
 }
 
 # net_rows reports the network concern: one connect, held under vigil, over

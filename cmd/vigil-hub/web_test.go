@@ -2,8 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -187,4 +196,79 @@ func TestBadWebInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServesTLS: with --tls-cert and --tls-key the dashboard is HTTPS
+// only, and the API still wants the token.
+func TestServesTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	addr, web := freeAddr(t), freeAddr(t)
+	said := startHub(t, []string{"VIGIL_HUB_AUTH_TOKEN=" + testToken}, "--listen", addr, "--store", t.TempDir(),
+		"--http", web, "--tls-cert", cert, "--tls-key", key)
+	if line := waitSaid(t, said, "vigil-hub: dashboard on ", time.Now().Add(20*time.Second)); !strings.Contains(line, "https://") {
+		t.Errorf("the hub said %q, want an https:// address", line)
+	}
+	pool := x509.NewCertPool()
+	certPEM, err := os.ReadFile(cert)
+	if err != nil || !pool.AppendCertsFromPEM(certPEM) {
+		t.Fatalf("reading %s: %v", cert, err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	for _, tt := range []struct {
+		url, token string
+		want       int
+	}{
+		{url: "https://" + web + "/api/events", want: http.StatusUnauthorized},
+		{url: "https://" + web + "/api/events", token: testToken, want: http.StatusOK},
+		{url: "https://" + web + "/", want: http.StatusOK},
+	} {
+		req, err := http.NewRequest(http.MethodGet, tt.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", tt.url, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s (token %t): %s, want %d", tt.url, tt.token != "", resp.Status, tt.want)
+		}
+	}
+	resp, err := http.Get("http://" + web + "/api/health")
+	if err == nil && resp.StatusCode == http.StatusOK {
+		resp.Body.Close()
+		t.Errorf("plain HTTP answered %s on the TLS port", resp.Status)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key.
+func selfSigned(t *testing.T) (cert, key string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vigil-hub test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "hub.pem"), filepath.Join(dir, "hub-key.pem")
+	writeFile(t, cert, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	writeFile(t, key, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	return cert, key
 }
