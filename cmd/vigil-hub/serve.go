@@ -41,7 +41,7 @@ func serve(ctx context.Context, nc *nats.Conn, o *options) error {
 func serveDashboard(ctx context.Context, nc *nats.Conn, w *webOptions) error {
 	ctx, stop := context.WithCancel(ctx) // the view too, when the server fails
 	defer stop()
-	h, err := hub.New(hub.Config{Conn: nc, Auth: w.auth, Assets: web.FS(), CSP: web.CSP, Report: func(err error) {
+	h, err := hub.New(hub.Config{Conn: nc, Auth: w.auth, Silence: w.silence, Assets: web.FS(), CSP: web.CSP, Report: func(err error) {
 		fmt.Fprintf(os.Stderr, "vigil-hub: dashboard: %v\n", err)
 	}})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -16,6 +17,9 @@ import (
 type webOptions struct {
 	http, authFile, authToken, tlsCert, tlsKey, forwardFile string
 	insecureNoAuth                                          bool
+	// silence is how long a guard may send no heartbeat before it is
+	// silent (0: three of its periods).
+	silence time.Duration
 
 	// Loaded by load, before the bus starts: a bad file stops the hub
 	// before anything runs.
@@ -30,6 +34,7 @@ func addWebFlags(fs *pflag.FlagSet, w *webOptions) {
 	fs.BoolVar(&w.insecureNoAuth, "insecure-no-auth", false, "with --http: let anyone who reaches the address read every event")
 	fs.StringVar(&w.tlsCert, "tls-cert", "", "with --http: serve HTTPS with this certificate (PEM), with --tls-key")
 	fs.StringVar(&w.tlsKey, "tls-key", "", "the key (PEM) of --tls-cert")
+	fs.DurationVar(&w.silence, "silence", 0, "with --http: a guard that sends no heartbeat this long is silent, and alerted (hub.guard-silent); 0: three of its heartbeat periods")
 	fs.StringVar(&w.forwardFile, "forward", "", "forward events to the targets of this YAML file: webhooks, Slack, Falco's JSON (see docs/forwarders.md)")
 }
 
@@ -45,6 +50,8 @@ func (w *webOptions) load() error {
 		return errors.New("--insecure-no-auth with --auth-file or --auth-token: choose one")
 	case (w.tlsCert == "") != (w.tlsKey == ""):
 		return errors.New("--tls-cert and --tls-key go together")
+	case w.silence < 0:
+		return fmt.Errorf("--silence %s: negative (0: three heartbeat periods)", w.silence)
 	}
 	if err := w.loadAuth(); err != nil {
 		return err

@@ -176,6 +176,7 @@ func TestBadWebInput(t *testing.T) {
 		{name: "short token", giveArgs: []string{"--http", "127.0.0.1:0", "--auth-token", "short"}, want: "--auth-file/--auth-token"},
 		{name: "cert without key", giveArgs: []string{"--http", "127.0.0.1:0", "--insecure-no-auth", "--tls-cert", badAuth}, want: "go together"},
 		{name: "bad auth file", giveArgs: []string{"--http", "127.0.0.1:0", "--auth-file", badAuth}, want: "auth.yaml:1:"},
+		{name: "negative silence", giveArgs: []string{"--http", "127.0.0.1:0", "--insecure-no-auth", "--silence", "-1s"}, want: "--silence -1s: negative"},
 		{name: "bad forwarder", giveArgs: []string{"--forward", badForward}, want: "forwarders.yaml:4:"},
 	}
 	for _, tt := range tests {
