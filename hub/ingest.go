@@ -223,6 +223,11 @@ func (h *Hub) rebuild(ctx context.Context, st jetstream.Stream, upTo uint64) err
 		FilterSubjects: []string{eventsFilter},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    from,
+		// nats.go retries a failed ordered consumer under the same name,
+		// forever by default; nats-server 2.9.10 may have placed
+		// that R1 consumer on a dead server, so the retries never end
+		// (see natsbus.Follow). Once, then consume's error and a new one.
+		MaxResetAttempts: 1,
 	})
 	if err != nil {
 		return fmt.Errorf("rebuilding the view from %d: %w", from, err)
