@@ -130,7 +130,7 @@ func (d *decoder) url(dst *string) field {
 			return
 		}
 		if err := checkURL(v); err != nil {
-			d.fail(n, "url %q: %v", s, err)
+			d.fail(n, "url %s: %v", shownURL(v), err)
 			return
 		}
 		*dst = v

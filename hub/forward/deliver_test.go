@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -301,5 +302,64 @@ func TestStartWithoutStream(t *testing.T) {
 	}
 	if _, err := Start(t.Context(), nc, &Config{Forwarders: []Forwarder{{Name: "x", Type: TypeWebhook, URL: "http://127.0.0.1:1"}}}, nil); err == nil {
 		t.Error("Start without the stream: no error")
+	}
+}
+
+// TestUnsendableEventsDoNotWedge: events whose workload holds a control
+// character (events.Validate accepts one) fill more than the forwarder
+// holds unacknowledged; the valid events after them still arrive, and
+// the others, if sent, carry an encoded ce-source.
+func TestUnsendableEventsDoNotWedge(t *testing.T) {
+	nc := bus(t)
+	r := newReceiver(t, nil)
+	start(t, nc, nil, webhook("siem", TypeWebhook, r))
+	bad := syscallEvents(t, "w\u0001x", maxAckPending+4)
+	good := syscallEvents(t, "shop-api", 2)
+	publish(t, nc, append(bad, good...)...)
+	natstest.WaitFor(t, hangGuard, "the valid events", func() bool {
+		got := r.ids(t)
+		return slices.Contains(got, good[0].ID) && slices.Contains(got, good[1].ID)
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range r.hdrs {
+		if src := h.Get("ce-source"); src != "/vigil/shop-api" && src != "/vigil/w%01x" {
+			t.Errorf("ce-source %q: want /vigil/shop-api or /vigil/w%%01x", src)
+		}
+	}
+}
+
+// TestRequestNeverLeft: a header the HTTP client would refuse gives the
+// event up, without a request; a retry could never send it.
+func TestRequestNeverLeft(t *testing.T) {
+	tests := []struct {
+		name          string
+		giveHeaders   map[string]string
+		wantPermanent bool
+		wantCalls     int
+	}{
+		{name: "valid", giveHeaders: map[string]string{"ce-source": "/vigil/w%01x"}, wantCalls: 1},
+		{name: "control character", giveHeaders: map[string]string{"ce-source": "/vigil/w\x01x"}, wantPermanent: true},
+		{name: "line break", giveHeaders: map[string]string{"ce-source": "a\r\nX-Evil: 1"}, wantPermanent: true},
+		{name: "bad name", giveHeaders: map[string]string{"ce source": "x"}, wantPermanent: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReceiver(t, nil)
+			tg := newTarget(webhook("siem", TypeWebhook, r))
+			tg.encode = func(events.Event, []byte) (body, error) {
+				return body{data: []byte("{}"), headers: tt.giveHeaders}, nil
+			}
+			err := tg.send(t.Context(), syscallEvent(t, "shop-api"), nil)
+			var se *sendError
+			if gotPermanent := errors.As(err, &se) && se.permanent; gotPermanent != tt.wantPermanent {
+				t.Errorf("send = %v: permanent %v, want %v", err, gotPermanent, tt.wantPermanent)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if r.calls != tt.wantCalls {
+				t.Errorf("%d requests reached the target, want %d", r.calls, tt.wantCalls)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/vigilsec/vigil/internal/boundedfile"
 )
@@ -81,11 +82,12 @@ func slicesContainsFold(list []string, s string) bool {
 	return false
 }
 
-// checkHeaderValue refuses what would split or end a header. It never
-// quotes the value: a header is often a secret.
+// checkHeaderValue refuses what the HTTP client would refuse to send (a
+// control character other than a tab): such a header would fail every
+// request. It never quotes the value: a header is often a secret.
 func checkHeaderValue(v string) error {
-	if strings.ContainsAny(v, "\r\n\x00") {
-		return errors.New("a value cannot hold a line break or NUL")
+	if !httpguts.ValidHeaderFieldValue(v) {
+		return errors.New("a value cannot hold a line break, NUL or another control character")
 	}
 	return nil
 }

@@ -33,12 +33,23 @@ var loadExamples = []struct {
 	{
 		name:     "bad url scheme",
 		give:     header + "  - name: a\n    type: webhook\n    url: ftp://x/\n",
-		wantErrs: []string{`f.yaml:6:10: url "ftp://x/": scheme "ftp": want http or https`},
+		wantErrs: []string{`f.yaml:6:10: url ftp://x: scheme "ftp": want http or https`},
+	},
+	{
+		// A Slack URL's path is its secret: an error shows scheme and host.
+		name:     "bad scheme of a secret url",
+		give:     header + "  - name: a\n    type: slack\n    url: htps://hooks.slack.com/services/T0/B0/s3cret\n",
+		wantErrs: []string{`f.yaml:6:10: url htps://hooks.slack.com: scheme "htps": want http or https`},
+	},
+	{
+		name:     "secret url without a scheme",
+		give:     header + "  - name: a\n    type: slack\n    url: hooks.slack.com/services/T0/B0/s3cret\n",
+		wantErrs: []string{`f.yaml:6:10: url (not shown): scheme "": want http or https`},
 	},
 	{
 		name:     "url without host",
 		give:     header + "  - name: a\n    type: webhook\n    url: \"http:///x\"\n",
-		wantErrs: []string{`f.yaml:6:10: url "http:///x": no host`},
+		wantErrs: []string{`f.yaml:6:10: url (not shown): no host`},
 	},
 	{
 		name:       "duplicate name",
@@ -102,6 +113,13 @@ var loadExamples = []struct {
 		name:     "reserved header",
 		give:     header + "  - name: a\n    type: webhook\n    url: http://x/\n    headers: {Content-Type: text/plain}\n",
 		wantErrs: []string{`f.yaml:7:15: header "Content-Type": set by vigil`},
+	},
+	{
+		// The HTTP client would refuse every request with it.
+		name:       "control character in a header",
+		give:       header + "  - name: a\n    type: webhook\n    url: http://x/\n    headers: {X-Team: \"s\\x01c\"}\n",
+		wantErrs:   []string{`f.yaml:7:23: header X-Team: a value cannot hold a line break, NUL or another control character`},
+		schemaSkip: true,
 	},
 	{
 		name:       "unset variable",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -32,13 +33,15 @@ func encoderOf(t Type) encoder {
 
 // webhookBody is the event as on the bus, with the CloudEvents attributes
 // as headers (the CloudEvents HTTP binding, binary mode), as the bus has
-// them: ce-id, the event id, is the receiver's dedupe key.
+// them: ce-id, the event id, is the receiver's dedupe key. The workload is
+// percent-encoded: an event's text may hold what a header cannot (a
+// control character), and ce-source is a URI reference anyway.
 func webhookBody(e events.Event, raw []byte) (body, error) {
 	return body{data: raw, headers: map[string]string{
 		"ce-specversion": natsbus.CESpecVersion,
 		"ce-id":          e.ID,
 		"ce-type":        natsbus.CETypePrefix + string(e.Kind),
-		"ce-source":      natsbus.CESourcePrefix + natsbus.Token(e.Workload),
+		"ce-source":      natsbus.CESourcePrefix + url.PathEscape(natsbus.Token(e.Workload)),
 		"ce-time":        e.Time.UTC().Format(time.RFC3339Nano),
 	}}, nil
 }

@@ -200,3 +200,27 @@ func TestWhat(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestWebhookSource(t *testing.T) {
+	tests := []struct {
+		name, giveWorkload, want string
+	}{
+		{name: "plain", giveWorkload: "shop-api", want: "/vigil/shop-api"},
+		{name: "control character", giveWorkload: "w\u0001x", want: "/vigil/w%01x"},
+		{name: "line break", giveWorkload: "a\r\nX-Evil: 1", want: "/vigil/a__X-Evil:_1"},
+		{name: "slash", giveWorkload: "ns/pod", want: "/vigil/ns%2Fpod"},
+		{name: "dot as on the bus", giveWorkload: "a.b", want: "/vigil/a_b"},
+		{name: "not ASCII", giveWorkload: "café", want: "/vigil/caf%C3%A9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := webhookBody(events.Event{Workload: tt.giveWorkload}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := b.headers["ce-source"]; got != tt.want {
+				t.Errorf("ce-source = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/vigilsec/vigil/events"
 )
 
@@ -55,6 +57,19 @@ func redact(u string) string {
 	return p.Scheme + "://" + p.Host
 }
 
+// shownURL is a URL as a load error shows it: redacted, like a runtime
+// error's, or a placeholder when it has no host to show.
+func shownURL(u string) string {
+	p, err := url.Parse(u)
+	switch {
+	case u == "":
+		return `""`
+	case err != nil || p.Host == "":
+		return "(not shown)"
+	}
+	return p.Scheme + "://" + p.Host
+}
+
 // sendError is a target's refusal or a failure to reach it.
 type sendError struct {
 	status int // 0 when there was no response
@@ -73,18 +88,12 @@ func (t *target) send(ctx context.Context, e events.Event, raw []byte) error {
 	if err != nil {
 		return &sendError{permanent: true, msg: err.Error()}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(b.data))
+	req, err := t.request(ctx, b)
 	if err != nil {
-		return &sendError{msg: fmt.Sprintf("POST %s: %v", t.where, unwrapURL(err))}
+		// The request never left: this event cannot be sent, and a retry
+		// would only hold up the events behind it.
+		return &sendError{permanent: true, msg: fmt.Sprintf("POST %s: %v", t.where, err)}
 	}
-	for k, v := range t.headers {
-		req.Header.Set(k, v)
-	}
-	for k, v := range b.headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", userAgent)
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return &sendError{msg: fmt.Sprintf("POST %s: %v", t.where, unwrapURL(err))}
@@ -101,6 +110,28 @@ func (t *target) send(ctx context.Context, e events.Event, raw []byte) error {
 		retryAfter: retryAfter(resp.Header.Get("Retry-After")),
 		msg:        fmt.Sprintf("POST %s: %s%s", t.where, resp.Status, quoteBody(snippet)),
 	}
+}
+
+// request builds the request of b. The headers of the forwarders file
+// were checked when it was loaded; those made from the event are checked
+// here, as the HTTP client would refuse them, but permanently.
+func (t *target) request(ctx context.Context, b body) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(b.data))
+	if err != nil {
+		return nil, fmt.Errorf("building the request: %w", unwrapURL(err))
+	}
+	for k, v := range t.headers {
+		req.Header.Set(k, v)
+	}
+	for k, v := range b.headers {
+		if !httpguts.ValidHeaderFieldName(k) || !httpguts.ValidHeaderFieldValue(v) {
+			return nil, fmt.Errorf("building the request: header %s made from the event is not a valid header", k)
+		}
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	return req, nil
 }
 
 // unwrapURL drops the *url.Error's URL, which may hold a secret.
