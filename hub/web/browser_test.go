@@ -94,6 +94,8 @@ func TestDashboardBrowser(t *testing.T) {
 	b.until("the detail again", `document.querySelectorAll('#detail .tree [role="treeitem"]').length >= 5 && !!document.querySelector('#events-body tr[data-rule="hub.guard-silent"]')`)
 	b.screenshot("dashboard-events.png")
 	b.checkEscaping(srv.URL())
+	b.checkCrafted(srv.URL())
+	b.checkBadAddress()
 	b.checkConsole()
 }
 
@@ -367,8 +369,10 @@ func (b *browser) signIn(base string) {
 	b.do(chromedp.SendKeys(chromedp.CSS(`#login input[name="token"]`), token),
 		chromedp.Click(chromedp.CSS(`#login button[type="submit"]`)))
 	b.until("the live stream", `!document.getElementById('login').open && document.getElementById('conn').dataset.state === 'live'`)
-	if got := evaluate[string](b, `sessionStorage.getItem('vigil.auth') || ''`, false); !strings.Contains(got, token) {
-		b.t.Errorf("session storage holds %q, want the token", got)
+	// The session cookie (HTTP-only) is the only credential the page has.
+	stored := evaluate[string](b, `JSON.stringify([sessionStorage, localStorage].map(st => Object.entries(st)))`, false)
+	if strings.Contains(stored, token) {
+		b.t.Errorf("web storage holds the token: %s", stored)
 	}
 }
 
@@ -532,4 +536,148 @@ func (b *browser) checkEscaping(url string) {
 	if found[4] != "<script>alert(1)</script>" {
 		b.t.Errorf("ancestor shown as %q, want its exe as text", found[4])
 	}
+}
+
+// craftedObject is a value that String(), a template and a join throw on.
+var craftedObject = map[string]any{"toString": 1}
+
+// craftedDetails are details the hub serves as they are (it checks only
+// that details are an object), with objects where text is expected.
+var craftedDetails = []struct {
+	kind    events.Kind
+	details map[string]any
+}{
+	{kind: events.KindFile, details: map[string]any{"op": craftedObject, "path": craftedObject, "change": []any{craftedObject}, "by": craftedObject}},
+	{kind: events.KindExec, details: map[string]any{"path": craftedObject, "argv": []any{craftedObject}, "intended": craftedObject, "errno": craftedObject}},
+	{kind: events.KindNetwork, details: map[string]any{"address": craftedObject, "port": craftedObject, "name": craftedObject, "direction": []any{nil}}},
+	{kind: events.KindSyscall, details: map[string]any{"name": craftedObject, "decoded": map[string]any{"0": craftedObject}, "errno": craftedObject}},
+}
+
+// checkCrafted publishes events whose details hold objects where the page
+// expects text: each is listed, as a row, live and after a reload, with
+// the events before them, and its detail opens. The process's argv and
+// ancestry, which the hub checks itself, are drawn from the page's own
+// modules.
+func (b *browser) checkCrafted(url string) {
+	b.t.Helper()
+	var ids []string
+	for _, c := range craftedDetails {
+		ids = append(ids, b.publishRaw(url, craftedEvent(b.t, c.kind, c.details)))
+	}
+	// Full rows: their summary drawn, not the fallback of an event that
+	// could not be.
+	rows := `[` + strings.Join(quoteAll(ids), ",") + `].every(id => document.querySelector('#events-body tr[data-id="' + id + '"]:not(.broken) td.proc'))`
+	older := `document.querySelectorAll('#events-body tr[data-rule="` + violation + `"]').length >= 2`
+	b.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/events'`))
+	b.until("the crafted events, live", rows+` && `+older)
+	for _, id := range ids {
+		b.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/events/` + id + `'`))
+		b.until("the crafted event's detail", `document.querySelector('#detail .rulebox') && document.querySelector('#detail pre.json')?.textContent.includes('`+id+`')`)
+	}
+	b.do(chromedp.Reload())
+	b.until("the crafted events and the older ones after a reload", rows+` && `+older+` && document.getElementById('events-empty').hidden`)
+	if msg := evaluate[string](b, `document.getElementById('pending').hidden ? '' : document.getElementById('pending').textContent`, false); msg != "" {
+		b.t.Errorf("after a reload the page says %q", msg)
+	}
+	got := evaluate[[]string](b, craftedProcessJS, true)
+	if len(got) != 3 || !strings.Contains(got[0], `toString`) || got[1] != "2" || !strings.Contains(got[2], "Process ancestry") {
+		b.t.Errorf("a crafted process drawn as %q: want its argv as text, a tree of 2 nodes, the full detail", got)
+	}
+	row := evaluate[[]string](b, brokenRowJS, true)
+	if len(row) != 2 || row[0] != "broken" || !strings.Contains(row[1], `"rule":"crafted"`) {
+		b.t.Errorf("an event whose row throws drawn as %q: want the fallback row with its JSON", row)
+	}
+}
+
+// brokenRowJS draws the row of an event whose drawing throws (a getter,
+// standing for what no check foresaw): it gets the fallback row.
+const brokenRowJS = `(async () => {
+  const { EventsPage } = await import(new URL('js/events.js', document.baseURI));
+  const page = Object.assign(Object.create(EventsPage.prototype), { selected: '' });
+  const ev = { id: '01KAQ4Z3M8R6X2W9T5B7C1D0EF', rule: 'crafted', get kind() { throw new Error('no kind'); } };
+  const tr = page.safeRow(ev, '{"rule":"crafted"}', false);
+  return [tr.className, tr.textContent];
+})()`
+
+// craftedProcessJS draws an event whose process holds an object in argv
+// and null in ancestry (which the hub refuses) with the page's modules.
+const craftedProcessJS = `(async () => {
+  const o = { toString: 1 };
+  const ev = { id: '01KAQ4Z3M8R6X2W9T5B7C1D0EF', rule: 'crafted', kind: 'process', severity: o, action: o, count: o, time: o,
+    container: { id: o }, process: { pid: o, uid: o, exe: o, argv: [o], ancestry: [null, 7, { pid: o, exe: o }] }, details: { what: o } };
+  const { summary } = await import(new URL('js/summary.js', document.baseURI));
+  const { renderDetail } = await import(new URL('js/detail.js', document.baseURI));
+  const nodes = renderDetail(ev, JSON.stringify(ev), { onClose() {} }).filter(Boolean);
+  const box = document.createElement('div');
+  box.append(...nodes);
+  return [summary(ev), String(box.querySelectorAll('.tree [role="treeitem"]').length), box.textContent];
+})()`
+
+// checkBadAddress: an address with a malformed escape leaves the page
+// working.
+func (b *browser) checkBadAddress() {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/events/%'`))
+	b.until("the events page", `!document.getElementById('view-events').hidden`)
+	b.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/workloads'`))
+	b.until("the workloads page", `!document.getElementById('view-workloads').hidden && document.getElementById('view-events').hidden`)
+}
+
+// craftedEvent is a valid event of kind whose details are replaced by
+// details, as JSON.
+func craftedEvent(t *testing.T, kind events.Kind, details map[string]any) []byte {
+	t.Helper()
+	e := events.New(kind, "crafted."+string(kind), events.SeverityHigh, events.ActionAlert)
+	e.Workload = "web-crafted"
+	e.Process = &events.Process{PID: 9, PPID: 1, Exe: "/bin/sh", Argv: []string{"sh"}, Ancestry: []events.Ancestor{{PID: 1, Exe: "/sbin/init"}}}
+	raw, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["details"] = details
+	if raw, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// publishRaw publishes raw, an event's JSON, as a guard would; it returns
+// the event's id.
+func (b *browser) publishRaw(url string, raw []byte) string {
+	b.t.Helper()
+	var e struct {
+		ID       string      `json:"id"`
+		Workload string      `json:"workload"`
+		Kind     events.Kind `json:"kind"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		b.t.Fatal(err)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := js.Publish(ctx, natsbus.Subject(e.Workload, e.Kind), raw, jetstream.WithMsgID(e.ID)); err != nil {
+		b.t.Fatal(err)
+	}
+	return e.ID
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }

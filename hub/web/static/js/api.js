@@ -1,8 +1,12 @@
-// The hub's HTTP API. Credentials (a token, or a user and password) live
-// in sessionStorage: they last as long as the tab and are sent only to the
-// hub that served this page.
+// The hub's HTTP API. The page keeps no credential: a login (a token, or
+// a user and password) is sent once, to POST /api/login, and the session
+// cookie it sets (HTTP-only) authorizes every request after it, the
+// event stream's included. A 401 means the session is over (a logout,
+// its expiry, a restart of the hub): the page asks to sign in again.
 
-const KEY = 'vigil.auth';
+// SIGNED_IN marks, in sessionStorage, that this tab signed in: it only
+// decides whether "Sign out" shows, and holds nothing secret.
+const SIGNED_IN = 'vigil.signedIn';
 
 export class Unauthorized extends Error {
   constructor(path) {
@@ -11,30 +15,19 @@ export class Unauthorized extends Error {
   }
 }
 
-export function credentials() {
+export function signedIn() {
   try {
-    const c = JSON.parse(sessionStorage.getItem(KEY) || 'null');
-    return c && (c.token || c.user) ? c : null;
+    return sessionStorage.getItem(SIGNED_IN) === '1';
   } catch {
-    return null;
+    return false;
   }
 }
 
-export function setCredentials(c) {
-  if (c) sessionStorage.setItem(KEY, JSON.stringify(c));
-  else sessionStorage.removeItem(KEY);
-}
-
-function base64(text) {
-  let bin = '';
-  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
-  return btoa(bin);
-}
-
-function authHeader(c) {
-  if (!c) return null;
-  if (c.token) return 'Bearer ' + c.token;
-  return 'Basic ' + base64(`${c.user}:${c.password || ''}`);
+function setSignedIn(yes) {
+  try {
+    if (yes) sessionStorage.setItem(SIGNED_IN, '1');
+    else sessionStorage.removeItem(SIGNED_IN);
+  } catch { /* storage refused: "Sign out" only shows less */ }
 }
 
 // url resolves an API path against the page, so that a hub behind a
@@ -47,18 +40,19 @@ export function url(path, params = {}) {
   return u;
 }
 
-// request fetches path with the credentials and returns the response;
+// request fetches path with the session cookie and returns the response;
 // 401 throws Unauthorized, other failures an Error saying what failed.
-export async function request(path, { params, method = 'GET', body, creds = credentials(), signal } = {}) {
+export async function request(path, { params, method = 'GET', body, signal } = {}) {
   const headers = { Accept: 'application/json' };
-  const auth = authHeader(creds);
-  if (auth) headers.Authorization = auth;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(url(path, params), {
     method, headers, signal, credentials: 'same-origin', cache: 'no-store',
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (res.status === 401) throw new Unauthorized(path);
+  if (res.status === 401) {
+    setSignedIn(false);
+    throw new Unauthorized(path);
+  }
   if (!res.ok) {
     let msg = res.statusText;
     try { msg = (await res.text()).trim().slice(0, 300) || msg; } catch { /* keep the status */ }
@@ -77,23 +71,16 @@ export async function json(path, params, signal) {
   return (await request(path, { params, signal })).json();
 }
 
-// login checks creds against the hub and opens a session: its cookie
-// authorizes the event stream, since EventSource sends no headers.
+// login sends creds (a token, or a user and password) to the hub, which
+// checks them and sets the session cookie; they are kept nowhere.
 export async function login(creds) {
-  await session(creds);
-  setCredentials(creds);
-}
-
-// session asks the hub for a session cookie for creds (a token, or a
-// user and password).
-export async function session(creds = credentials()) {
-  if (!creds) return;
-  await request('api/login', { method: 'POST', creds, body: creds.token ? { token: creds.token } : { user: creds.user, password: creds.password } });
+  await request('api/login', { method: 'POST', body: creds.token ? { token: creds.token } : { user: creds.user, password: creds.password } });
+  setSignedIn(true);
 }
 
 export async function logout() {
-  setCredentials(null);
-  try { await request('api/logout', { method: 'POST', creds: null }); } catch { /* nothing to end */ }
+  setSignedIn(false);
+  try { await request('api/logout', { method: 'POST' }); } catch { /* nothing to end */ }
 }
 
 // streamURL is the event stream's URL with params. Credentials are not in

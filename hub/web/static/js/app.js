@@ -1,7 +1,7 @@
 // The dashboard's entry point: routes (#/events, #/events/<id>,
 // #/workloads, #/rules), the live stream, the sign-in dialog.
 import { $, $$ } from './dom.js';
-import { credentials, logout, session } from './api.js';
+import { logout, signedIn } from './api.js';
 import { Live } from './stream.js';
 import { EventsPage } from './events.js';
 import { WorkloadsPage, workloadName, workloadState } from './workloads.js';
@@ -56,12 +56,22 @@ const workloads = new WorkloadsPage({
 const rules = new RulesPage({ unauthorized, onRules: (names) => events.known([], names) });
 const login = new Login({
   onSignedIn: () => {
-    $('#logout').hidden = !credentials();
+    $('#logout').hidden = !signedIn();
     events.filters = null; // reload and reopen the stream
     route();
     workloads.refresh();
   },
 });
+
+// decodedId is the event id of an address; a malformed escape (#/events/%)
+// names no event rather than breaking navigation.
+function decodedId(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+}
 
 function route() {
   const hash = location.hash.replace(/^#\/?/, '');
@@ -84,20 +94,19 @@ function route() {
   current = name;
   // The stream serves every page (workload changes come on it too), so it
   // opens with the events page's filters whatever the page.
-  if (name === 'events') events.show(decodeURIComponent(rest.join('/')), new URLSearchParams(query));
+  if (name === 'events') events.show(decodedId(rest.join('/')), new URLSearchParams(query));
   else if (events.filters === null) events.show('', new URLSearchParams(''));
   if (name === 'workloads') workloads.show();
   if (name === 'rules') rules.show();
 }
 
-$('#logout').hidden = !credentials();
+$('#logout').hidden = !signedIn();
 $('#logout').addEventListener('click', async () => {
   await logout();
   location.reload();
 });
 window.addEventListener('hashchange', route);
-// A session cookie for the stream, from the credentials this tab holds.
-(credentials() ? session().catch(() => {}) : Promise.resolve()).then(() => {
-  route();
-  if (current !== 'workloads') workloads.refresh();
-});
+// The session cookie, if any, authorizes the first requests; a 401 opens
+// the sign-in dialog.
+route();
+if (current !== 'workloads') workloads.refresh();

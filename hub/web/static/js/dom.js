@@ -1,5 +1,7 @@
 // DOM helpers. Every string goes in as text (textContent, text nodes or
 // attribute values), never as markup: event content is attacker-influenced.
+// Values become text by asText, which never throws.
+import { asText } from './format.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -17,11 +19,11 @@ export function s(tag, attrs, ...children) {
 function build(el, attrs, children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
-    if (k === 'text') el.textContent = String(v);
-    else if (k === 'class') el.setAttribute('class', v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
+    if (k === 'text') el.textContent = asText(v);
+    else if (k === 'class') el.setAttribute('class', asText(v));
+    else if (k === 'dataset') for (const [dk, dv] of Object.entries(v)) el.dataset[dk] = asText(dv);
     else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
-    else el.setAttribute(k, v === true ? '' : String(v));
+    else el.setAttribute(k, v === true ? '' : asText(v));
   }
   append(el, children);
   return el;
@@ -31,7 +33,7 @@ function append(el, children) {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c);
-    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    else el.append(c instanceof Node ? c : document.createTextNode(asText(c)));
   }
 }
 

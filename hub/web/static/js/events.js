@@ -2,7 +2,7 @@
 // filtered, with one event's detail beside the list.
 import { $, h } from './dom.js';
 import { Unauthorized, text } from './api.js';
-import { clock, day, parseTime, sameDay, severityRank, visible } from './format.js';
+import { asText, clock, day, parseTime, sameDay, severityRank, visible } from './format.js';
 import { parse } from './json.js';
 import { summary } from './summary.js';
 import { renderDetail } from './detail.js';
@@ -103,7 +103,7 @@ export class EventsPage {
     try {
       const body = parse(await text('api/events', { ...this.filters, before, limit: PAGE }));
       if (seq !== this.loadSeq) return;
-      for (const ev of body.events || []) this.insert(ev, null, false);
+      for (const ev of Array.isArray(body.events) ? body.events : []) this.insert(ev, null, false);
       this.next = body.next || '';
       older.hidden = !this.next;
     } catch (e) {
@@ -137,7 +137,7 @@ export class EventsPage {
     } catch {
       return;
     }
-    if (!this.matches(ev, data)) return;
+    if (!ev || typeof ev !== 'object' || !this.matches(ev, data)) return;
     if (this.paused) {
       if (!this.byId.has(ev.id) && !this.pending.some((p) => p.ev.id === ev.id)) this.pending.push({ ev, raw: data });
       this.updatePending();
@@ -165,7 +165,7 @@ export class EventsPage {
       if (raw) had.raw = raw;
       return;
     }
-    const row = this.row(ev, fresh);
+    const row = this.safeRow(ev, raw, fresh);
     // Ids sort by time; a storm's summary can come after later ids.
     let lo = 0;
     let hi = this.ids.length;
@@ -187,22 +187,35 @@ export class EventsPage {
     }
   }
 
+  // safeRow is the row of ev, or for an event that cannot be drawn (a
+  // crafted one) a row of its id, rule and JSON as text: one event never
+  // keeps the others from the page.
+  safeRow(ev, raw, fresh) {
+    try {
+      return this.row(ev, fresh);
+    } catch {
+      return h('tr', { tabindex: '0', class: 'broken', 'aria-selected': ev.id === this.selected ? 'true' : 'false', dataset: { id: ev.id, rule: ev.rule } },
+        h('td', { text: ev.id }),
+        h('td', { colspan: '7', class: 'proc', text: visible(`${asText(ev.rule)}: ${raw || fallbackRaw(ev)}`) }));
+    }
+  }
+
   row(ev, fresh) {
     const t = parseTime(ev.time);
-    const sev = String(ev.severity || '');
-    const act = String(ev.action || '');
+    const sev = asText(ev.severity);
+    const act = asText(ev.action);
     const tr = h('tr', {
       tabindex: '0', class: fresh ? 'fresh' : null, 'aria-selected': ev.id === this.selected ? 'true' : 'false',
-      dataset: { id: ev.id, severity: sev, kind: String(ev.kind || ''), rule: String(ev.rule || '') },
+      dataset: { id: ev.id, severity: sev, kind: ev.kind, rule: ev.rule },
     },
-    h('td', { title: ev.time || '' }, t && !sameDay(t, new Date()) ? h('span', { class: 'date', text: day(t) + ' ' }) : null, t ? clock(t) : String(ev.time || '')),
+    h('td', { title: ev.time }, t && !sameDay(t, new Date()) ? h('span', { class: 'date', text: day(t) + ' ' }) : null, t ? clock(t) : asText(ev.time)),
     h('td', null, h('span', { class: `badge sev-${sev.replace(/[^a-z]/g, '')}`, text: sev || '?' })),
     h('td', { text: ev.kind || '' }),
     h('td', { class: 'rule', text: visible(ev.rule || '') }),
     h('td', null, h('span', { class: `tag act-${act.replace(/[^a-z]/g, '')}`, text: act || '?' })),
     h('td', { text: visible(ev.workload || '') }),
     h('td', { class: 'proc', title: summary(ev), text: summary(ev) }),
-    h('td', { class: 'num', text: String(ev.count ?? '') }));
+    h('td', { class: 'num', text: ev.count }));
     // Once, and by the clock: an animation starts again whenever its
     // element is shown again (a row that came while another page showed).
     if (fresh) setTimeout(() => tr.classList.remove('fresh'), 1700);
@@ -298,5 +311,5 @@ export class EventsPage {
 }
 
 function fallbackRaw(ev) {
-  return JSON.stringify(ev, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)).replace(/"(-?\d+)n"/g, '$1');
+  return asText(ev);
 }

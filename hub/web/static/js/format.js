@@ -1,5 +1,20 @@
 // Formatting of times, durations and values for display.
 
+// asText is any JSON value as text, for display: an event's fields are
+// whatever a crafted event makes them, and String(), a template or a
+// join throws on an object such as {"toString":1}. Every text built from
+// an event goes through it.
+export function asText(v) {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v === null || v === undefined) return '';
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)).replace(/"(-?\d+)n"/g, '$1');
+  } catch {
+    return '';
+  }
+}
+
 const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
 
 export function severityRank(s) {
@@ -8,7 +23,7 @@ export function severityRank(s) {
 }
 
 export function parseTime(t) {
-  if (t === null || t === undefined || t === '') return null;
+  if ((typeof t !== 'string' && typeof t !== 'number') || t === '') return null;
   const d = typeof t === 'number' ? new Date(t < 1e12 ? t * 1000 : t) : new Date(t);
   return Number.isNaN(d.getTime()) ? null : d;
 }
@@ -53,7 +68,7 @@ export function shortDigest(d) {
 export function argvText(argv) {
   if (!Array.isArray(argv)) return '';
   return argv.map((a) => {
-    const s = String(a);
+    const s = asText(a);
     return s === '' || /[\s"'\\]/.test(s) ? JSON.stringify(s) : s;
   }).join(' ');
 }
@@ -63,7 +78,8 @@ export function plural(n, one, many = one + 's') {
 }
 
 export function num(n) {
-  return typeof n === 'bigint' ? n.toString() : Number(n || 0).toLocaleString('en-US');
+  if (typeof n === 'bigint') return n.toString();
+  return Number(typeof n === 'number' || typeof n === 'string' ? n || 0 : 0).toLocaleString('en-US');
 }
 
 // visible replaces characters that do not show, or that reorder what is
@@ -73,5 +89,5 @@ export function num(n) {
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
 
 export function visible(s) {
-  return String(s).replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0).toString(16).padStart(4, '0')}}`);
+  return asText(s).replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0).toString(16).padStart(4, '0')}}`);
 }

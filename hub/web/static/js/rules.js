@@ -2,7 +2,7 @@
 // bar chart, with each rule's total.
 import { $, h } from './dom.js';
 import { Unauthorized, json } from './api.js';
-import { num, parseTime, visible } from './format.js';
+import { asText, num, parseTime, visible } from './format.js';
 import { PALETTE, legendItem, spark, stackedBars, swatch } from './chart.js';
 import { docRef } from './detail.js';
 
@@ -65,8 +65,8 @@ export class RulesPage {
   draw({ rules, window, step, stepLabel = step, others = 0 }) {
     const stepMs = durationMs(step) || 60e3;
     const { times, index } = buckets(rules, durationMs(window), stepMs);
-    const sorted = [...rules].sort((a, b) => Number(b.total) - Number(a.total) || String(a.rule).localeCompare(String(b.rule)));
-    const colored = sorted.slice(0, TOP).map((r, i) => ({ rule: String(r.rule), color: PALETTE[i], values: values(r, times, index) }));
+    const sorted = [...rules].sort((a, b) => Number(b.total) - Number(a.total) || asText(a.rule).localeCompare(asText(b.rule)));
+    const colored = sorted.slice(0, TOP).map((r, i) => ({ rule: asText(r.rule), color: PALETTE[i], values: values(r, times, index) }));
     const rest = sorted.slice(TOP);
     const series = [...colored];
     if (rest.length) {
@@ -81,10 +81,10 @@ export class RulesPage {
     chart.replaceChildren(stackedBars({ times, series, width: chart.clientWidth || 900, stepMs }));
     $('#rules-legend').replaceChildren(...series.map((sr) => legendItem(sr.color, visible(sr.rule))));
     $('#rules-empty').hidden = sorted.length > 0;
-    $('#rules-body').replaceChildren(...sorted.map((r, i) => h('tr', { dataset: { rule: String(r.rule) } },
-      h('td', { class: 'rule' }, swatch(PALETTE[Math.min(i, TOP)]), ' ', visible(String(r.rule))),
+    $('#rules-body').replaceChildren(...sorted.map((r, i) => h('tr', { dataset: { rule: asText(r.rule) } },
+      h('td', { class: 'rule' }, swatch(PALETTE[Math.min(i, TOP)]), ' ', visible(asText(r.rule))),
       h('td', { class: 'num', text: num(r.total) }),
-      h('td', null, spark(values(r, times, index), { rule: String(r.rule) })),
+      h('td', null, spark(values(r, times, index), { rule: asText(r.rule) })),
       h('td', null, h('code', { text: docRef(r.rule) })))));
   }
 }

@@ -3,7 +3,7 @@
 // (event: workload). The browser reconnects by itself with Last-Event-ID
 // after a network error; when the hub refuses the stream (an HTTP error),
 // this reopens it with a backoff and asks the page to fill the gap.
-import { credentials, request, session, streamURL, Unauthorized } from './api.js';
+import { request, streamURL, Unauthorized } from './api.js';
 
 export class Live {
   constructor({ onEvent, onWorkload, onState, onResync, onUnauthorized }) {
@@ -44,10 +44,9 @@ export class Live {
     this.es = null;
     this.onState('error');
     try {
+      // A 401 says the session is over (a hub restarted, it expired):
+      // the page asks to sign in again.
       await request('api/workloads');
-      // The headers are good: the session (a hub restarted, expired) may
-      // not be.
-      if (credentials()) await session();
     } catch (e) {
       if (e instanceof Unauthorized) {
         this.onUnauthorized();

@@ -2,7 +2,7 @@
 // and enforces, when it last said it was alive, and what it reported.
 import { $, h } from './dom.js';
 import { Unauthorized, json } from './api.js';
-import { ago, num, parseTime, shortDigest, visible } from './format.js';
+import { ago, asText, num, parseTime, shortDigest, visible } from './format.js';
 import { parse } from './json.js';
 
 const REFRESH = 5000;
@@ -18,13 +18,13 @@ function pick(w, ...names) {
   return undefined;
 }
 
-export const workloadName = (w) => String(pick(w, 'workload', 'name', 'id') ?? '');
+export const workloadName = (w) => asText(pick(w, 'workload', 'name', 'id'));
 
 // workloadState is the hub's state of w: 'live' (its heartbeats come),
 // 'silent' (they stopped without a stopped event), 'stopped' (it said
 // so), or 'seen' (events, but no start or heartbeat since the hub began).
 export function workloadState(w) {
-  const st = String(pick(w, 'state', 'status') ?? '');
+  const st = asText(pick(w, 'state', 'status'));
   if (st === 'stopped') return 'stopped';
   if (pick(w, 'silent') === true || st === 'silent') return 'silent';
   if (st === 'seen') return 'seen';
@@ -110,7 +110,7 @@ export class WorkloadsPage {
     const name = workloadName(w);
     const hb = parseTime(pick(w, 'last_heartbeat', 'lastHeartbeat'));
     const digest = pick(w, 'policy_digest', 'policyDigest');
-    const period = Number(pick(w, 'heartbeat_period_seconds') || 0);
+    const period = number(pick(w, 'heartbeat_period_seconds'));
     const since = parseTime(pick(w, 'silent_since'));
     const stopped = parseTime(pick(w, 'stopped'));
     const exit = pick(w, 'exit_code');
@@ -118,14 +118,14 @@ export class WorkloadsPage {
       h('td', null, h('span', { class: `badge state-${state}`, text: LABELS[state], title: TITLES[state] })),
       h('td', { class: 'wname', text: visible(name) }),
       h('td', { text: visible(containerText(pick(w, 'container'))) }),
-      h('td', { class: 'mono', text: visible(String(pick(w, 'version') ?? '—')) }),
-      h('td', { class: 'digest', title: digest ? String(digest) : 'no policy file, or no started event seen', text: digest ? shortDigest(String(digest)) : '—' }),
+      h('td', { class: 'mono', text: visible(pick(w, 'version') ?? '—') }),
+      h('td', { class: 'digest', title: digest ? asText(digest) : 'no policy file, or no started event seen', text: digest ? shortDigest(asText(digest)) : '—' }),
       h('td', null, features(pick(w, 'features', 'enforcement'))),
       h('td', null,
         h('div', { class: 'hb', dataset: { time: hb ? String(hb.getTime()) : '' }, title: hb ? hb.toISOString() : 'no heartbeat received' }, ago(hb)),
         period ? h('div', { class: 'muted', text: `every ${period < 10 ? period.toFixed(1) : Math.round(period)}s` }) : null,
         state === 'silent' && since ? h('div', { class: 'stale hb', dataset: { time: String(since.getTime()), prefix: 'silent since ' }, text: 'silent since ' + ago(since) }) : null,
-        state === 'stopped' && stopped ? h('div', { class: 'muted', text: `stopped ${ago(stopped)}${exit !== undefined ? ', exit ' + exit : ''}` }) : null),
+        state === 'stopped' && stopped ? h('div', { class: 'muted', text: `stopped ${ago(stopped)}${exit !== undefined ? ', exit ' + asText(exit) : ''}` }) : null),
       h('td', null, kinds(pick(w, 'events', 'events_by_kind'))));
   }
 
@@ -144,24 +144,29 @@ function order(w) {
 function containerText(c) {
   if (typeof c === 'string') return c;
   if (!c || typeof c !== 'object') return '—';
-  return [c.hostname, c.image, c.id ? String(c.id).slice(0, 12) : ''].filter(Boolean).join(' · ') || '—';
+  return [asText(c.hostname), asText(c.image), asText(c.id).slice(0, 12)].filter(Boolean).join(' · ') || '—';
 }
 
 // features shows the kernel enforcement a guard got; the rest of its
 // started event's features are in the title.
 function features(f) {
   if (f === undefined) return '—';
-  if (typeof f !== 'object') return visible(String(f));
+  if (!f || typeof f !== 'object') return visible(f);
   const all = Object.keys(f).sort();
   const shown = FEATURES.filter((k) => k in f);
   const keys = shown.length ? shown : all;
-  return h('div', { class: 'features', title: all.map((k) => `${k}: ${f[k]}`).join('\n') }, keys.map((k) => h('span', { dataset: { feature: k } },
-    h('b', { text: k.replace(/_/g, ' ') + ': ' }), visible(String(f[k])))));
+  return h('div', { class: 'features', title: all.map((k) => `${k}: ${asText(f[k])}`).join('\n') }, keys.map((k) => h('span', { dataset: { feature: k } },
+    h('b', { text: k.replace(/_/g, ' ') + ': ' }), visible(f[k]))));
 }
 
 function kinds(byKind) {
   if (!byKind || typeof byKind !== 'object') return '—';
-  const entries = Object.entries(byKind).filter(([, n]) => Number(n) > 0).sort((a, b) => Number(b[1]) - Number(a[1]));
+  const entries = Object.entries(byKind).filter(([, n]) => number(n) > 0).sort((a, b) => number(b[1]) - number(a[1]));
   if (entries.length === 0) return 'none';
   return h('div', { class: 'kinds' }, entries.map(([k, n]) => h('span', { class: 'tag', dataset: { kind: k } }, visible(k) + ' ', h('b', { text: num(n) }))));
+}
+
+// number is n if it is a number, else 0: a crafted value cannot throw.
+function number(n) {
+  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
 }
