@@ -9,6 +9,10 @@ import (
 // Last-Event-ID and resumes from what the hub holds).
 const clientBuffer = 1024
 
+// maxClients bounds the SSE clients, each with its buffer and its
+// goroutine; past it, a stream is refused until one ends.
+const maxClients = 1000
+
 // message is one SSE message: an event (pos > 0) or a workload.
 type message struct {
 	pos      uint64
@@ -35,11 +39,16 @@ type broker struct {
 
 func newBroker() *broker { return &broker{clients: map[*client]struct{}{}} }
 
+// subscribe returns a new client of the messages f selects, or nil when
+// maxClients are subscribed.
 func (b *broker) subscribe(f filter) *client {
-	c := &client{m: f.matcher(), ch: make(chan message, clientBuffer), gone: make(chan struct{})}
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.clients) >= maxClients {
+		return nil
+	}
+	c := &client{m: f.matcher(), ch: make(chan message, clientBuffer), gone: make(chan struct{})}
 	b.clients[c] = struct{}{}
-	b.mu.Unlock()
 	return c
 }
 

@@ -23,22 +23,30 @@ type head struct {
 	Count     int64            `json:"count"`
 }
 
-// decode reads an event from the bus. The view needs its header only,
-// checked as events.Decode would, and the whole message must be JSON
-// (it is served as it is); lifecycle and heartbeat events, whose details
-// the hub reads, are decoded in full by events.Decode. Decoding every
-// event in full costs the hub more than half its ingest.
+// decode reads an event from the bus. The hub serves the message as it
+// is, so the message must mean to every reader what it means to the hub:
+// its keys are checked (see eachMember), its header as events.Decode would,
+// and its process and details for their JSON types (see checkBody), which
+// the dashboard reads. Lifecycle and heartbeat events, whose details the
+// hub reads, are decoded in full by events.Decode. Decoding every event in
+// full costs the hub more than half its ingest.
 func decode(raw []byte) (events.Event, error) {
 	var h head
-	if err := json.Unmarshal(raw, &h); err != nil {
+	if err := json.Unmarshal(raw, &h); err != nil { // and raw is valid JSON
 		return events.Event{}, fmt.Errorf("decoding event: %w", err)
+	}
+	if err := checkBody(h.Kind, raw); err != nil {
+		return events.Event{}, fmt.Errorf("decoding event %s: %w", h.ID, err)
 	}
 	if h.Kind == events.KindLifecycle || h.Kind == events.KindHeartbeat {
 		return events.Decode(raw)
 	}
 	e := events.Event{Schema: h.Schema, ID: h.ID, Time: h.Time, Kind: h.Kind, Rule: h.Rule, Severity: h.Severity,
 		Action: h.Action, Workload: h.Workload, Container: h.Container, Count: h.Count}
-	return e, checkHead(e)
+	if err := checkHead(e); err != nil {
+		return events.Event{}, fmt.Errorf("decoding event %s: %w", e.ID, err)
+	}
+	return e, nil
 }
 
 // checkHead is events.Event.Validate of the header fields alone.
@@ -54,8 +62,5 @@ func checkHead(e events.Event) error {
 		errs = append(errs, fmt.Errorf("time %v, kind %q, severity %q, action %q, rule %q, workload %q, count %d: want all set and valid",
 			e.Time, e.Kind, e.Severity, e.Action, e.Rule, e.Workload, e.Count))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("decoding event %s: %w", e.ID, err)
-	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -81,7 +81,15 @@ func startHub(t testing.TB, url string, cfg Config) *runningHub {
 	}
 	var mu sync.Mutex
 	var reports []string
-	cfg.Report = func(err error) { mu.Lock(); reports = append(reports, err.Error()); mu.Unlock() }
+	told := cfg.Report // the test's own, told too
+	cfg.Report = func(err error) {
+		mu.Lock()
+		reports = append(reports, err.Error())
+		mu.Unlock()
+		if told != nil {
+			told(err)
+		}
+	}
 	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

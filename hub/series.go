@@ -32,26 +32,37 @@ type point struct {
 
 // series counts the occurrences (the events' count) of each rule per
 // step over the window that ends with the step now is in, by event time.
+// It reads the view twice: for each rule's total, then for the steps of
+// the maxRules most frequent alone, which bounds its memory by maxRules
+// series however many rules there are.
 func (h *Hub) series(f filter, now time.Time, window, step time.Duration) rulesAnswer {
 	n := buckets(window, step)
 	end := now.UTC().Truncate(step).Add(step)
 	start := end.Add(-time.Duration(n) * step)
-	counts := map[string][]int64{}
+	in := func(e *entry) bool { return !e.time.Before(start) && e.time.Before(end) }
 	totals := map[string]int64{}
 	h.view.each(f, func(e *entry) {
-		if e.time.Before(start) || !e.time.Before(end) {
+		if in(e) {
+			totals[e.rule] += e.count
+		}
+	})
+	top := ranked(totals)[:min(len(totals), maxRules)]
+	counts := make(map[string][]int64, len(top))
+	for _, r := range top {
+		counts[r] = make([]int64, n)
+	}
+	var others int64
+	h.view.each(f, func(e *entry) {
+		if !in(e) {
 			return
 		}
-		c := counts[e.rule]
-		if c == nil {
-			c = make([]int64, n)
-			counts[e.rule] = c
+		if c, ok := counts[e.rule]; ok {
+			c[e.time.Sub(start)/step] += e.count
+		} else {
+			others += e.count
 		}
-		c[e.time.Sub(start)/step] += e.count
-		totals[e.rule] += e.count
 	})
-	return rulesAnswer{Start: start.Format(time.RFC3339), Step: step.String(),
-		Rules: topRules(counts, totals, start, step), Others: othersTotal(totals)}
+	return rulesAnswer{Start: start.Format(time.RFC3339), Step: step.String(), Rules: topRules(counts, start, step), Others: others}
 }
 
 func ranked(totals map[string]int64) []string {
@@ -65,9 +76,18 @@ func ranked(totals map[string]int64) []string {
 	return rules
 }
 
-func topRules(counts map[string][]int64, totals map[string]int64, start time.Time, step time.Duration) []ruleSeries {
+// topRules are the series of counts, the most frequent first. A rule's
+// total is the sum of its steps, so that the two agree when events came
+// or went between the readings of series.
+func topRules(counts map[string][]int64, start time.Time, step time.Duration) []ruleSeries {
+	totals := make(map[string]int64, len(counts))
+	for r, c := range counts {
+		for _, n := range c {
+			totals[r] += n
+		}
+	}
 	out := []ruleSeries{}
-	for _, r := range ranked(totals)[:min(len(totals), maxRules)] {
+	for _, r := range ranked(totals) {
 		s := ruleSeries{Rule: r, Total: totals[r], Series: make([]point, len(counts[r]))}
 		for i, n := range counts[r] {
 			s.Series[i] = point{T: start.Add(time.Duration(i) * step).Format(time.RFC3339), N: n}
@@ -75,12 +95,4 @@ func topRules(counts map[string][]int64, totals map[string]int64, start time.Tim
 		out = append(out, s)
 	}
 	return out
-}
-
-func othersTotal(totals map[string]int64) int64 {
-	var n int64
-	for _, r := range ranked(totals)[min(len(totals), maxRules):] {
-		n += totals[r]
-	}
-	return n
 }

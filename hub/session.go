@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -92,6 +93,11 @@ type loginRequest struct {
 // maxLoginBytes bounds a login's body.
 const maxLoginBytes = 4 << 10
 
+// loginReadWait bounds the reading of a login's body: anyone may send
+// one, and a body that trickles in must not hold a connection for long.
+// A variable for the tests.
+var loginReadWait = 10 * time.Second
+
 // errNotJSON is a login whose body is not a JSON object; its
 // Content-Type must say so, which keeps other sites' forms out (a
 // cross-site request with that type needs CORS, which the hub denies).
@@ -99,14 +105,23 @@ var errNotJSON = errors.New("want Content-Type application/json")
 
 func readLogin(w http.ResponseWriter, r *http.Request) (loginRequest, error) {
 	var req loginRequest
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		return req, errNotJSON
+	}
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(loginReadWait)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return req, fmt.Errorf("bounding the read of the body: %w", err)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLoginBytes))
 	if err != nil {
-		return req, err
+		return req, fmt.Errorf("reading the body: %w", err)
 	}
 	return req, json.Unmarshal(body, &req)
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // login checks the credentials of a login and sets the session cookie.
@@ -129,8 +144,15 @@ func (h *Hub) login(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// logout ends the request's session, if any, and clears its cookie.
+// logout ends the request's session, if any, and clears its cookie. A
+// body, which it does not read, must be JSON as a login's: another site's
+// form cannot log a browser out. No body (no Content-Type) is taken, as
+// the dashboard sends it.
 func (h *Hub) logout(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		writeError(w, http.StatusBadRequest, "logout: "+errNotJSON.Error())
+		return
+	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		h.sessions.close(c.Value)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -17,6 +18,13 @@ const (
 	writeWait = 30 * time.Second
 	// retryMillis is the reconnection delay the stream asks browsers for.
 	retryMillis = "3000"
+	// retryAfterFull is the Retry-After, in seconds, of a stream refused
+	// because maxClients are open.
+	retryAfterFull = "10"
+	// replayChunk is how much of a replay is written at once: a replay
+	// may be every event held (MaxBytes), which is not to be copied into
+	// one buffer per client.
+	replayChunk = 256 << 10
 )
 
 // stream serves GET /api/events/stream: the events that match the
@@ -29,8 +37,16 @@ func (h *Hub) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := h.broker.subscribe(f)
+	if c == nil {
+		w.Header().Set("Retry-After", retryAfterFull)
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d event streams open, the most the hub serves: try again later", maxClients))
+		return
+	}
 	defer h.broker.unsubscribe(c)
 	out := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	if err := out.endless(); err != nil {
+		return
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-store")
@@ -41,8 +57,8 @@ func (h *Hub) stream(w http.ResponseWriter, r *http.Request) {
 	if last := r.Header.Get("Last-Event-ID"); last != "" && validID(last) {
 		var held []*entry
 		held, upTo = h.view.after(last, f)
-		for _, e := range held {
-			out.event(e.id, e.raw)
+		if out.replay(held) != nil {
+			return
 		}
 	}
 	if out.flush() != nil {
@@ -93,6 +109,28 @@ type sseWriter struct {
 
 func (s *sseWriter) raw(text string) { s.buf.WriteString(text) }
 
+// endless lifts the server's ReadTimeout off the connection: a stream
+// reads nothing after its request and lasts as long as the client stays.
+func (s *sseWriter) endless() error {
+	if err := s.rc.SetReadDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("lifting the read deadline of an event stream: %w", err)
+	}
+	return nil
+}
+
+// replay writes held, a replayChunk at a time.
+func (s *sseWriter) replay(held []*entry) error {
+	for _, e := range held {
+		s.event(e.id, e.raw)
+		if s.buf.Len() >= replayChunk {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (s *sseWriter) message(m message, upTo uint64) {
 	if m.pos != 0 && m.pos <= upTo {
 		return // replayed already
@@ -111,12 +149,22 @@ func (s *sseWriter) event(id string, data []byte) {
 }
 
 // data writes one data field per line of b: a line break in b cannot
-// end the message early.
+// end the message early. SSE ends a line at CR, LF or CRLF; JSON allows
+// each between tokens (never raw in a string), so an event's lines,
+// joined again with LF as EventSource does, are the same JSON value.
 func (s *sseWriter) data(b []byte) {
-	for line := range bytes.Lines(b) {
+	for len(b) > 0 {
+		line, rest := b, []byte(nil)
+		if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+			line, rest = b[:i], b[i+1:]
+			if b[i] == '\r' && len(rest) > 0 && rest[0] == '\n' {
+				rest = rest[1:]
+			}
+		}
 		s.buf.WriteString("data: ")
-		s.buf.Write(bytes.TrimRight(line, "\r\n"))
+		s.buf.Write(line)
 		s.buf.WriteByte('\n')
+		b = rest
 	}
 	s.buf.WriteByte('\n')
 }

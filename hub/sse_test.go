@@ -46,21 +46,24 @@ func openStream(t *testing.T, srv *httptest.Server, path, lastID string) <-chan 
 		defer close(out)
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(nil, 1<<20)
+		sc.Split(scanSSELines)
 		var m sseMessage
+		var data []string
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
 			case line == "":
 				if m.event != "" {
+					m.data = strings.Join(data, "\n")
 					out <- m
 				}
-				m = sseMessage{}
+				m, data = sseMessage{}, nil
 			case strings.HasPrefix(line, "id: "):
 				m.id = line[4:]
 			case strings.HasPrefix(line, "event: "):
 				m.event = line[7:]
 			case strings.HasPrefix(line, "data: "):
-				m.data += line[6:]
+				data = append(data, line[6:])
 			}
 		}
 	}()

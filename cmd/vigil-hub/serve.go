@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"golang.org/x/net/netutil"
 
 	"github.com/vigilsec/vigil/hub"
 	"github.com/vigilsec/vigil/hub/forward"
@@ -51,7 +52,8 @@ func serveDashboard(ctx context.Context, nc *nats.Conn, w *webOptions) error {
 	if err != nil {
 		return fmt.Errorf("--http %s: %w", w.http, err)
 	}
-	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	ln = netutil.LimitListener(ln, maxConns)
+	srv := dashboardServer(h.Handler())
 	served := make(chan error, 1)
 	go func() {
 		if w.tlsCert != "" {
@@ -79,6 +81,22 @@ func serveDashboard(ctx context.Context, nc *nats.Conn, w *webOptions) error {
 		err = nil
 	}
 	return err
+}
+
+// Bounds of the dashboard's connections, which anyone may open: what one
+// without credentials can hold.
+const (
+	// maxConns bounds the connections served at once; those past it wait
+	// in the kernel's backlog.
+	maxConns = 1024
+	// readTimeout bounds the reading of a request, its body included
+	// (SSE streams lift it: they read nothing after their request).
+	readTimeout = 30 * time.Second
+)
+
+// dashboardServer is the http.Server of the dashboard.
+func dashboardServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, IdleTimeout: 2 * time.Minute}
 }
 
 // reportForward says what a forwarder could not do, and when it
