@@ -116,7 +116,7 @@ func clusterURLs(nodes []*natsNode) string {
 func waitPlaceable(t *testing.T, urls string, n int) {
 	t.Helper()
 	js := clusterJetStream(t, urls)
-	deadline := time.Now().Add(20 * time.Second) // a hang guard
+	deadline := time.Now().Add(45 * time.Second) // a hang guard
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe"},
@@ -129,7 +129,7 @@ func waitPlaceable(t *testing.T, urls string, n int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the NATS cluster cannot place %d replicas after 20s: %v", n, err)
+			t.Fatalf("the NATS cluster cannot place %d replicas after 45s: %v", n, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -136,7 +136,7 @@ func waitPlaceable(t *testing.T, urls string, n int) {
 	t.Helper()
 	js := jetStream(t, urls)
 	var err error
-	placed := eventually(20*time.Second, func() bool {
+	placed := eventually(45*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if _, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe"},
@@ -147,7 +147,7 @@ func waitPlaceable(t *testing.T, urls string, n int) {
 		return err == nil
 	})
 	if !placed {
-		t.Fatalf("the NATS cluster cannot place %d replicas after 20s: %v", n, err)
+		t.Fatalf("the NATS cluster cannot place %d replicas after 45s: %v", n, err)
 	}
 }
 
