@@ -13,6 +13,7 @@ import (
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/events/natsbus"
 	"github.com/vigilsec/vigil/hub"
+	"github.com/vigilsec/vigil/internal/natstest"
 )
 
 // TestHubClusterLeaderKilled: a vigil-hub, client (--nats) of a cluster
@@ -21,24 +22,24 @@ import (
 // consumer, is killed for good (SIGKILL): each exactly once.
 func TestHubClusterLeaderKilled(t *testing.T) {
 	const n = 200
-	nodes := startNATSCluster(t, 3)
-	urls := clusterURLs(nodes)
+	cluster := natstest.StartCluster(t, 3)
+	urls := cluster.URLs()
 	t.Setenv("VIGIL_HUB_AUTH_TOKEN", testToken)
 	web := freeAddr(t)
 	said := launchHub(t, "--nats", urls, "--http", web, "--stream-wait", "30s", "--stream-max-bytes", "64MiB")
 	waitSaid(t, said, "vigil-hub: dashboard on ", time.Now().Add(40*time.Second))
 	api := "http://" + web + "/api/events?workload=cluster-hub&limit=1000"
 
-	js := clusterJetStream(t, urls)
-	ids := publishEvents(t, js, "cluster-hub", n/2)
+	js := cluster.JetStream(t)
+	ids := natstest.PublishUntilAcked(t, js, natsbus.Subject("cluster-hub", events.KindSyscall), natstest.Violations(t, "cluster-hub", n/2))
 	waitListed(t, api, ids, 30*time.Second, said)
 	leader := sameLeader(t, js, hub.DefaultName)
 	if r := consumerReplicas(js, hub.DefaultName); r != 3 {
 		t.Fatalf("the hub's durable consumer has %d replicas, want the stream's 3", r)
 	}
-	killNamed(t, nodes, leader)
+	cluster.Kill(t, leader)
 	t.Logf("killed %s, the leader of the stream and of the hub's consumer, with %d events shown", leader, n/2)
-	ids = append(ids, publishEvents(t, js, "cluster-hub", n/2)...)
+	ids = append(ids, natstest.PublishUntilAcked(t, js, natsbus.Subject("cluster-hub", events.KindSyscall), natstest.Violations(t, "cluster-hub", n/2))...)
 	waitListed(t, api, ids, 60*time.Second, said)
 }
 
@@ -49,7 +50,7 @@ func sameLeader(t *testing.T, js jetstream.JetStream, durable string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		stream, consumer := streamLeader(t, js), consumerLeader(js, durable)
+		stream, consumer := natstest.StreamLeader(t, js, natsbus.StreamName), consumerLeader(js, durable)
 		if stream == consumer {
 			return stream
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/events/natsbus"
 	"github.com/vigilsec/vigil/hub"
+	"github.com/vigilsec/vigil/internal/natstest"
 )
 
 // TestHubKilledOnCluster: a vigil-hub, client of a cluster of three
@@ -21,28 +21,29 @@ import (
 // down are listed, each once) and does not alert again (the guard it
 // found silent before has one hub.guard-silent in the stream).
 func TestHubKilledOnCluster(t *testing.T) {
-	nodes := startNATSCluster(t, 3)
-	urls := clusterURLs(nodes)
+	cluster := natstest.StartCluster(t, 3)
+	urls := cluster.URLs()
+	t.Setenv("VIGIL_HUB_AUTH_TOKEN", testToken)
 	web := freeAddr(t)
 	args := []string{"--nats", urls, "--http", web, "--stream-wait", "30s", "--stream-max-bytes", "64MiB"}
-	events := "http://" + web + "/api/events?workload=restart-events&limit=1000"
+	eventsAPI := "http://" + web + "/api/events?workload=restart-events&limit=1000"
 	alerts := "http://" + web + "/api/events?workload=restart-guard&rule=" + hub.RuleGuardSilent
 
 	first, said := startKillableHub(t, args)
 	waitSaid(t, said, "vigil-hub: dashboard on ", time.Now().Add(40*time.Second))
-	js := clusterJetStream(t, urls)
+	js := cluster.JetStream(t)
 	beat(t, js.Conn(), "restart-guard", 5, 200*time.Millisecond) // then silence
-	ids := publishEvents(t, js, "restart-events", 50)
-	waitListed(t, events, ids, 30*time.Second, said)
+	ids := natstest.PublishUntilAcked(t, js, natsbus.Subject("restart-events", events.KindSyscall), natstest.Violations(t, "restart-events", 50))
+	waitListed(t, eventsAPI, ids, 30*time.Second, said)
 	waitCount(t, alerts, 1, 30*time.Second)
 
 	first.Process.Kill()
 	first.Wait()
-	ids = append(ids, publishEvents(t, js, "restart-events", 50)...)
+	ids = append(ids, natstest.PublishUntilAcked(t, js, natsbus.Subject("restart-events", events.KindSyscall), natstest.Violations(t, "restart-events", 50))...)
 
 	_, said = startKillableHub(t, args)
 	waitSaid(t, said, "vigil-hub: dashboard on ", time.Now().Add(40*time.Second))
-	waitListed(t, events, ids, 60*time.Second, said)
+	waitListed(t, eventsAPI, ids, 60*time.Second, said)
 	// A negative check: the restarted hub has had 5 s (50 of its
 	// silence checks) to alert again.
 	time.Sleep(5 * time.Second)
@@ -51,12 +52,11 @@ func TestHubKilledOnCluster(t *testing.T) {
 	}
 }
 
-// startKillableHub starts vigil-hub with args and the test's token, and
-// returns it and what it says; it is stopped at cleanup if still running.
+// startKillableHub starts vigil-hub with args, and returns it and what it
+// says; it is killed at cleanup if still running.
 func startKillableHub(t *testing.T, args []string) (*exec.Cmd, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(hubBin, args...)
-	cmd.Env = append(os.Environ(), "VIGIL_HUB_AUTH_TOKEN="+testToken)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

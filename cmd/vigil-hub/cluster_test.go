@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -21,26 +20,8 @@ import (
 // it is stopped with SIGTERM at cleanup, and must exit 0.
 func launchHub(t *testing.T, args ...string) <-chan string {
 	t.Helper()
-	cmd := exec.Command(hubBin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	said := make(chan string, 1024)
-	go func() {
-		defer close(said)
-		for sc := bufio.NewScanner(stderr); sc.Scan(); {
-			select {
-			case said <- sc.Text():
-			default: // nobody reads it
-			}
-		}
-	}()
-	t.Cleanup(func() {
+	cmd, said := startKillableHub(t, args)
+	t.Cleanup(func() { // before startKillableHub's
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()

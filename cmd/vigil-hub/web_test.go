@@ -28,6 +28,7 @@ import (
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/events/natsbus"
 	"github.com/vigilsec/vigil/hub/web"
+	"github.com/vigilsec/vigil/internal/natstest"
 )
 
 const testToken = "a-token-of-the-test-0123456789"
@@ -62,7 +63,7 @@ func TestServesDashboardAndForwards(t *testing.T) {
 
 	ev := publish(t, addr)
 	deadline := time.Now().Add(20 * time.Second)
-	for !eventsHave(t, "http://"+web+"/api/events", ev.ID) {
+	for listed(t, "http://"+web+"/api/events")[ev.ID] == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("event %s not in /api/events", ev.ID)
 		}
@@ -109,51 +110,13 @@ func get(t *testing.T, url, token string) *http.Response {
 // publish publishes one event to the hub's stream as a guard does.
 func publish(t *testing.T, addr string) events.Event {
 	t.Helper()
-	ev := events.New(events.KindSyscall, "seccomp.denied", events.SeverityHigh, events.ActionDeny)
-	ev.Workload = "web-wiring"
-	ev.Process = &events.Process{PID: 7, PPID: 1, Exe: "/app", Argv: []string{"/app"}}
-	if err := ev.SetDetails(events.SyscallDetails{Name: "ptrace", Nr: 101, Arch: "x86_64", Errno: 1}); err != nil {
-		t.Fatal(err)
-	}
-	line, err := events.Encode(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
 	js, err := jetstream.New(connect(t, addr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.Publish(ctx, natsbus.Subject(ev.Workload, ev.Kind), line, jetstream.WithMsgID(ev.ID)); err != nil {
-		t.Fatal(err)
-	}
+	ev := natstest.Violation(t, "web-wiring")
+	natstest.PublishUntilAcked(t, js, natsbus.Subject(ev.Workload, ev.Kind), []events.Event{ev})
 	return ev
-}
-
-// eventsHave says whether GET url, with the test's token, lists id.
-func eventsHave(t *testing.T, url, id string) bool {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var page struct{ Events []events.Event }
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&page) != nil {
-		t.Fatalf("GET %s with the token: %s", url, resp.Status)
-	}
-	for _, e := range page.Events {
-		if e.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // TestBadWebInput: a bad dashboard or forwarder flag or file stops the

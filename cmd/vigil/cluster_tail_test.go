@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/events/natsbus"
+	"github.com/vigilsec/vigil/internal/natstest"
 )
 
 // TestClusterTailLeaderKilled: vigil tail --all --json, following a
@@ -22,28 +23,24 @@ import (
 // consumer was); both have hung it on nats-server 2.9.10.
 func TestClusterTailLeaderKilled(t *testing.T) {
 	const n = 200
-	nodes := startNATSCluster(t, 3)
-	urls := clusterURLs(nodes)
-	js := jetStream(t, urls)
+	cluster := natstest.StartCluster(t, 3)
+	urls := cluster.URLs()
+	js := cluster.JetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := natsbus.CreateStream(ctx, js, natsbus.StreamLimits{MaxBytes: 64 << 20, Replicas: 3}); err != nil {
 		t.Fatalf("creating the stream: %v", err)
 	}
 	printed, stderr := startTail(t, urls)
-	ids := publishUntilAcked(t, js, "cluster-tail", n/2)
+	ids := natstest.PublishUntilAcked(t, js, natsbus.Subject("cluster-tail", events.KindSyscall), natstest.Violations(t, "cluster-tail", n/2))
 	waitPrinted(t, printed, ids, 30*time.Second, stderr)
 	info := streamInfo(js)
 	if info == nil || info.Cluster == nil {
 		t.Fatal("no stream info")
 	}
 	t.Logf("killing the stream's leader %s; its consumers: %s", info.Cluster.Leader, consumersWhere(js))
-	for _, node := range nodes {
-		if node.name == info.Cluster.Leader {
-			node.kill()
-		}
-	}
-	after := publishUntilAcked(t, js, "cluster-tail", n/2)
+	cluster.Kill(t, info.Cluster.Leader)
+	after := natstest.PublishUntilAcked(t, js, natsbus.Subject("cluster-tail", events.KindSyscall), natstest.Violations(t, "cluster-tail", n/2))
 	waitPrinted(t, printed, after, 60*time.Second, stderr)
 }
 
@@ -102,42 +99,6 @@ func waitPrinted(t *testing.T, printed <-chan string, ids []string, limit time.D
 			t.Fatalf("vigil tail printed %d of %d events in %s; it said:\n%s", i, len(ids), limit, stderr())
 		}
 	}
-}
-
-// publishUntilAcked publishes n new events of workload as a guard does
-// (subject by workload and kind, Nats-Msg-Id the event id), each again
-// until the stream acknowledges it (a hang guard of 30 s for all), and
-// returns their ids in order.
-func publishUntilAcked(t *testing.T, js jetstream.JetStream, workload string, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	ids := make([]string, n)
-	for i := range n {
-		ev := events.New(events.KindSyscall, "seccomp.denied", events.SeverityHigh, events.ActionDeny)
-		ev.Workload = workload
-		ev.Process = &events.Process{PID: 7, PPID: 1, Exe: "/app", Argv: []string{"/app"}}
-		if err := ev.SetDetails(events.SyscallDetails{Name: "ptrace", Nr: 101, Arch: "x86_64", Errno: 1}); err != nil {
-			t.Fatal(err)
-		}
-		line, err := events.Encode(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_, err := js.Publish(ctx, natsbus.Subject(ev.Workload, ev.Kind), line, jetstream.WithMsgID(ev.ID))
-			cancel()
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("publishing event %d of %d: not acknowledged after 30s: %v", i+1, n, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		ids[i] = ev.ID
-	}
-	return ids
 }
 
 // consumersWhere names the stream's consumers and the servers that lead

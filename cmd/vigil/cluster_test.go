@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -13,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/events/natsbus"
+	"github.com/vigilsec/vigil/internal/natstest"
 )
 
 // The "distinct" role is played here, before TestMain: it belongs to
@@ -52,121 +51,6 @@ func distinctViolations() int {
 	return 0
 }
 
-// natsNode is one nats-server process of a test cluster.
-type natsNode struct {
-	name, url string
-	cmd       *exec.Cmd
-	killed    bool
-}
-
-// startNATSCluster starts n nats-server processes (Debian's package) on
-// loopback, clustered with JetStream, each on a temporary store; they are
-// stopped at cleanup. It returns once JetStream can place n replicas.
-func startNATSCluster(t *testing.T, n int) []*natsNode {
-	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		t.Skip("no nats-server in PATH (Debian: apt-get install nats-server):", err)
-	}
-	routes := make([]string, n)
-	clients := make([]string, n)
-	for i := range n {
-		clients[i] = freePort(t)
-		routes[i] = "nats-route://127.0.0.1:" + freePort(t)
-	}
-	nodes := make([]*natsNode, n)
-	for i := range n {
-		dir := t.TempDir()
-		conf := filepath.Join(dir, "node.conf")
-		route, _ := strings.CutPrefix(routes[i], "nats-route://")
-		text := fmt.Sprintf("server_name: n%d\nlisten: 127.0.0.1:%s\njetstream { store_dir: %q, max_file_store: 1G }\n"+
-			"cluster { name: vigil, listen: %s, routes: [%s] }\n", i, clients[i], filepath.Join(dir, "js"), route, strings.Join(routes, ", "))
-		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		log := logFile(t)
-		cmd := exec.Command(bin, "-c", conf)
-		cmd.Stdout, cmd.Stderr = log, log
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		nodes[i] = &natsNode{name: fmt.Sprintf("n%d", i), url: "nats://127.0.0.1:" + clients[i], cmd: cmd}
-		t.Cleanup(func() { nodes[i].stop(t) })
-	}
-	waitPlaceable(t, clusterURLs(nodes), n)
-	return nodes
-}
-
-// stop stops a node that was not killed, with SIGTERM.
-func (n *natsNode) stop(t *testing.T) {
-	if n.killed {
-		return
-	}
-	n.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { n.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		n.cmd.Process.Kill()
-		t.Errorf("nats-server %s still running 10s after SIGTERM", n.name)
-	}
-}
-
-// kill kills the node for good.
-func (n *natsNode) kill() {
-	n.killed = true
-	n.cmd.Process.Kill()
-	n.cmd.Wait()
-}
-
-func clusterURLs(nodes []*natsNode) string {
-	var urls []string
-	for _, n := range nodes {
-		urls = append(urls, n.url)
-	}
-	return strings.Join(urls, ",")
-}
-
-// waitPlaceable waits until the cluster has a JetStream meta leader that
-// knows every server: a probe stream of n replicas is created (then
-// deleted).
-func waitPlaceable(t *testing.T, urls string, n int) {
-	t.Helper()
-	js := jetStream(t, urls)
-	var err error
-	placed := eventually(45*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if _, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe"},
-			Storage: jetstream.MemoryStorage, Replicas: n}); err != nil {
-			return false
-		}
-		err = js.DeleteStream(ctx, "PROBE")
-		return err == nil
-	})
-	if !placed {
-		t.Fatalf("the NATS cluster cannot place %d replicas after 45s: %v", n, err)
-	}
-}
-
-// jetStream connects to urls for the test, as soon as one server listens,
-// and reconnects forever.
-func jetStream(t *testing.T, urls string) jetstream.JetStream {
-	t.Helper()
-	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
-
 // streamInfo is the events stream's info, or nil while it cannot be read.
 func streamInfo(js jetstream.JetStream) *jetstream.StreamInfo {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -189,11 +73,11 @@ func streamInfo(js jetstream.JetStream) *jetstream.StreamInfo {
 // replicas, has 3.
 func TestClusterLeaderKilled(t *testing.T) {
 	const n = 600
-	nodes := startNATSCluster(t, 3)
-	js := jetStream(t, clusterURLs(nodes))
+	cluster := natstest.StartCluster(t, 3)
+	js := cluster.JetStream(t)
 	argv, env := app(t, "distinct")
 	env = append(env, "VIGILTEST_N="+strconv.Itoa(n), "VIGILTEST_EVERY=5ms")
-	cmd := vigil(mode{name: "pid1", pid1: true}, append([]string{"run", "--nats", clusterURLs(nodes), "--outbox", t.TempDir(),
+	cmd := vigil(mode{name: "pid1", pid1: true}, append([]string{"run", "--nats", cluster.URLs(), "--outbox", t.TempDir(),
 		"--workload", "cluster", "--seccomp-profile", denyGetpgid(t), "--stream-max-bytes", "64MiB", "--log-level=warn", "--"}, argv...)...)
 	cmd.Env = append(cmd.Env, env...)
 	stderr := logFile(t)
@@ -214,11 +98,7 @@ func TestClusterLeaderKilled(t *testing.T) {
 		t.Fatalf("fewer than %d events stored after 20s; vigil said:\n%s", n/3, said(stderr))
 	}
 	leader := info.Cluster.Leader
-	for _, node := range nodes {
-		if node.name == leader {
-			node.kill()
-		}
-	}
+	cluster.Kill(t, leader)
 	t.Logf("killed the stream's leader %s with %d of %d events stored", leader, info.State.Msgs, n)
 	// Every violation and the started event, then the guard stops.
 	if !eventually(25*time.Second, func() bool { info = streamInfo(js); return info != nil && info.State.Msgs >= n+1 }) {
