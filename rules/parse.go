@@ -1,19 +1,15 @@
 package rules
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"slices"
-	"strconv"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilsec/vigil/internal/boundedfile"
+	"github.com/vigilsec/vigil/internal/yamldoc"
 )
 
 // Load reads and validates the policy file at path, a regular file of at
@@ -51,36 +47,19 @@ func Parse(name string, data []byte) (*Policy, error) {
 	return p, nil
 }
 
-// document parses exactly one YAML document.
+// document parses the one YAML document of data.
 func document(data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			return nil, errors.New("empty policy")
-		}
-		return nil, err
-	}
-	if len(doc.Content) == 0 {
+	root, err := yamldoc.Parse(data)
+	if errors.Is(err, yamldoc.ErrEmpty) {
 		return nil, errors.New("empty policy")
 	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err != io.EOF {
-		return nil, errors.New("more than one YAML document")
-	}
-	return doc.Content[0], nil
+	return root, err
 }
 
-// yamlLine finds the line in go-yaml's error messages ("yaml: line 3: …").
-var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): `) })
-
 func yamlProblem(name string, err error) *Problem {
-	msg := err.Error()
+	line, msg := yamldoc.Where(err)
 	pr := &Problem{File: name, Msg: msg}
-	if m := yamlLine().FindStringSubmatch(msg); m != nil {
-		pr.Line, _ = strconv.Atoi(m[1])
-		pr.Msg = "invalid YAML: " + msg[len(m[0]):]
-	}
+	pr.Line = line
 	return pr
 }
 

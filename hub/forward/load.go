@@ -1,21 +1,17 @@
 package forward
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigilsec/vigil/internal/boundedfile"
+	"github.com/vigilsec/vigil/internal/yamldoc"
 )
 
 // The limits of a forwarders file: far above what a real one needs, so
@@ -65,37 +61,18 @@ func Parse(name string, data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-// document parses exactly one YAML document.
+// document parses the one YAML document of data.
 func document(data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			return nil, errors.New("empty file")
-		}
-		return nil, err
-	}
-	if len(doc.Content) == 0 {
+	root, err := yamldoc.Parse(data)
+	if errors.Is(err, yamldoc.ErrEmpty) {
 		return nil, errors.New("empty file")
 	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err != io.EOF {
-		return nil, errors.New("more than one YAML document")
-	}
-	return doc.Content[0], nil
+	return root, err
 }
 
-// yamlLine finds the line in go-yaml's error messages ("yaml: line 3: …").
-var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): `) })
-
 func yamlProblem(name string, err error) *Problem {
-	msg := err.Error()
-	pr := &Problem{File: name, Msg: msg}
-	if m := yamlLine().FindStringSubmatch(msg); m != nil {
-		pr.Line, _ = strconv.Atoi(m[1])
-		pr.Msg = "invalid YAML: " + msg[len(m[0]):]
-	}
-	return pr
+	line, msg := yamldoc.Where(err)
+	return &Problem{File: name, Line: line, Msg: msg}
 }
 
 // err joins the problems found, in file order.
