@@ -94,7 +94,12 @@ func (h *Hub) durable(ctx context.Context, st jetstream.Stream) (jetstream.Consu
 			h.cfg.Report(fmt.Errorf("durable consumer %s: delivering again from %d: %w", h.cfg.Name, acked+1, err))
 		}
 	}
-	return c, acked, nil
+	// The view is rebuilt up to what was delivered, not only acknowledged:
+	// without a reset, the first AckAll of a newer message would also
+	// acknowledge those the dead hub held, and they would never come again
+	// (seen on nats-server 2.9: the hub's own silent alert missing after a
+	// restart). The view skips those it then gets twice.
+	return c, max(acked, info.Delivered.Stream), nil
 }
 
 // createDurable makes the consumer, starting after the newest event the
