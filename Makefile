@@ -4,11 +4,8 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
-# A private PID namespace with its own /proc; unprivileged users get one
-# inside a user namespace.
-UNSHARE := unshare --pid --fork --mount-proc $(if $(filter 0,$(shell id -u)),,--user --map-root-user)
 
-.PHONY: all build demo test lint e2e bench image fuzz clean
+.PHONY: all build examples-bin demo test lint e2e bench image fuzz clean
 
 all: build
 
@@ -17,9 +14,14 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigil-hub ./cmd/vigil-hub
 
-## demo: the example app under vigil as PID 1 in a private PID namespace, its events on vigil-hub
-demo: build
-	@examples/demo/demo.sh $(UNSHARE)
+## demo: the vulnerable example under vigil as PID 1 in private namespaces, attacked, its events on vigil-hub
+demo: build examples-bin
+	@examples/demo/demo.sh
+
+## examples-bin: the vulnerable example's app and its attacker, static
+examples-bin:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/vulnerable-web ./examples/vulnerable-web
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/attacker ./examples/vulnerable-web/attacker
 
 ## test: format and vet checks, then every test (race detector on)
 test:
