@@ -74,13 +74,24 @@ func buildImages(t *testing.T, p platform) (images, error) {
 	return imgs, nil
 }
 
-// buildVigil builds bin/vigil for the engine's platform, as `make image` does.
+// buildVigil builds bin/linux-ARCH/vigil for the engine's platform, which
+// Dockerfile.base copies, and bin/vigil, as `make build` does.
 func buildVigil(p platform) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", "bin/vigil", "./cmd/vigil")
+	for _, out := range []string{"bin/linux-" + p.arch + "/vigil", "bin/vigil"} {
+		if err := goBuild(p, out, "./cmd/vigil"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// goBuild builds pkg, static, for p at out (relative to repoRoot).
+func goBuild(p platform, out, pkg string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.os, "GOARCH="+p.arch)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building bin/vigil: %w\n%s", err, out)
+		return fmt.Errorf("building %s: %w\n%s", pkg, err, out)
 	}
 	return nil
 }
@@ -98,10 +109,9 @@ func buildHub(image string, p platform) error {
 	return err
 }
 
+// buildBase builds Dockerfile.base for the engine's platform.
 func buildBase(image string) error {
-	_, err := docker("build", "--network=none", "--force-rm", "--tag", image,
-		"--file", filepath.Join(repoRoot, "Dockerfile.base"), repoRoot)
-	return err
+	return buildBaseFor(image, engine.platform.arch)
 }
 
 func buildHello(image, base, busybox string) error {

@@ -21,11 +21,16 @@ import (
 var arches = []struct {
 	varName string
 	info    *arch.Info
+	renames map[string]string // the library's name: the kernel's
 }{
-	{"tableX86_64", arch.X86_64},
-	{"tableAARCH64", arch.AARCH64},
-	{"tableI386", arch.I386},
-	{"tableARM", arch.ARM},
+	{"tableX86_64", arch.X86_64, nil},
+	{"tableAARCH64", arch.AARCH64, map[string]string{
+		// go-seccomp-bpf says fstatat; the kernel, libseccomp and Docker's
+		// profile say newfstatat (79), and a profile's rule for it must hold.
+		"fstatat": "newfstatat",
+	}},
+	{"tableI386", arch.I386, nil},
+	{"tableARM", arch.ARM, nil},
 }
 
 func main() {
@@ -41,6 +46,9 @@ func main() {
 		}
 		var entries []entry
 		for nr, name := range a.info.SyscallNumbers {
+			if kernel, ok := a.renames[name]; ok {
+				name = kernel
+			}
 			entries = append(entries, entry{name, nr})
 		}
 		byNr := slices.SortedFunc(slices.Values(entries), func(x, y entry) int { return x.nr - y.nr })
