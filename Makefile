@@ -4,8 +4,10 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
+GOARCH ?= $(shell $(GO) env GOARCH)
+PLATFORMS := amd64 arm64
 
-.PHONY: all build examples-bin demo test lint e2e bench image fuzz clean
+.PHONY: all build cross examples-bin demo demo-docker go-service-profile test lint e2e bench image fuzz clean
 
 all: build
 
@@ -13,10 +15,23 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigil ./cmd/vigil
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigil-hub ./cmd/vigil-hub
+	mkdir -p bin/linux-$(GOARCH) && cp bin/vigil bin/linux-$(GOARCH)/vigil
+
+## cross: bin/linux-ARCH/vigil and vigil-hub for each platform of the base layer (amd64, arm64)
+cross:
+	@set -e; for arch in $(PLATFORMS); do \
+		echo "linux/$$arch"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-$$arch/vigil ./cmd/vigil; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux-$$arch/vigil-hub ./cmd/vigil-hub; \
+	done
 
 ## demo: the vulnerable example under vigil as PID 1 in private namespaces, attacked, its events on vigil-hub
 demo: build examples-bin
 	@examples/demo/demo.sh
+
+## demo-docker: the same with real images on a Docker engine
+demo-docker: image examples-bin
+	@examples/demo/demo-docker.sh
 
 ## examples-bin: the vulnerable example's app and its attacker, static
 examples-bin:
@@ -45,9 +60,14 @@ e2e:
 bench:
 	bench/run.sh
 
-## image: the base layer, vigil-base:dev
+## go-service-profile: relearn examples/go-service's seccomp profile and policy from its traffic (root), and fail if they changed
+go-service-profile:
+	examples/go-service/regen.sh
+	git diff --exit-code examples/go-service/vigil/
+
+## image: the base layer, vigil-base:dev (legacy builder: no layer cache, which ignores the platform)
 image: build
-	DOCKER_BUILDKIT=0 docker build --network=none -f Dockerfile.base -t vigil-base:$(VERSION) -t vigil-base:dev .
+	DOCKER_BUILDKIT=0 docker build --network=none --no-cache --platform linux/$(GOARCH) --build-arg TARGETARCH=$(GOARCH) -f Dockerfile.base -t vigil-base:$(VERSION) -t vigil-base:dev .
 
 ## fuzz: a short run of every fuzz target
 fuzz:

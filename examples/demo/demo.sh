@@ -17,7 +17,8 @@
 # (util-linux), and a static busybox (Debian: busybox-static).
 # DEMO_HTTP is the dashboard's address (default 127.0.0.1:8080, loopback
 # only, so without auth); DEMO_KEEP=1 keeps the hub and the dashboard up
-# until Ctrl-C; DEMO_MODES picks the runs (default "alert deny").
+# until Ctrl-C; DEMO_MODES picks the runs (default "alert deny"); DEMO_BIN is
+# where the binaries are (default bin, what make demo builds).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -27,8 +28,9 @@ for tool in ip unshare nsenter setpriv chroot; do
 	command -v "$tool" >/dev/null || die "needs $tool (Debian: apt-get install iproute2 util-linux)"
 done
 busybox=$(command -v busybox) || die "needs a static busybox in \$PATH (Debian: apt-get install busybox-static)"
+bin=${DEMO_BIN:-bin}
 for b in vigil vigil-hub vulnerable-web attacker; do
-	[[ -x bin/$b ]] || die "bin/$b is missing: run make demo (it builds them)"
+	[[ -x $bin/$b ]] || die "$bin/$b is missing: run make demo (it builds them)"
 done
 
 http=${DEMO_HTTP:-127.0.0.1:8080}
@@ -57,8 +59,8 @@ chroot "$root" /bin/busybox true 2>/dev/null || die "$busybox is not static: it 
 for applet in $("$root/bin/busybox" --list); do
 	[[ $applet == busybox ]] || ln -s busybox "$root/bin/$applet"
 done
-cp bin/vulnerable-web "$root/app/vulnerable-web"
-cp bin/vigil "$root/usr/local/bin/vigil"
+cp "$bin/vulnerable-web" "$root/app/vulnerable-web"
+cp "$bin/vigil" "$root/usr/local/bin/vigil"
 cp examples/vulnerable-web/policy-alert.yaml examples/vulnerable-web/policy-deny.yaml "$root/etc/vigil/"
 examples/vulnerable-web/rootfs-etc.sh "$root"
 echo "== the app's root filesystem: $root; its baseline, as the image's last build step:"
@@ -75,7 +77,7 @@ ip -n "$netns" link set eth0 up
 ip -n "$netns" link set lo up
 
 mkdir "$work/hub"
-bin/vigil-hub --listen "$host_ip:4222" --store "$work/hub" --http "$http" --insecure-no-auth 2>"$work/hub.log" &
+"$bin/vigil-hub" --listen "$host_ip:4222" --store "$work/hub" --http "$http" --insecure-no-auth 2>"$work/hub.log" &
 hub=$!
 for _ in $(seq 100); do
 	grep -q "vigil-hub: listening" "$work/hub.log" && break
@@ -97,8 +99,8 @@ for mode in $modes; do
 	cmd="mount -t proc proc '$root/proc' && mount --rbind /dev '$root/dev' && exec"
 	cmd+=" setpriv --bounding-set=$docker_caps chroot '$root' /usr/local/bin/vigil run"
 	cmd+=" --policy /etc/vigil/policy-$mode.yaml --nats $nats --workload $workload --grace 2s -- /app/vulnerable-web"
-	echo "\$ ip netns exec $netns unshare --pid --fork --mount sh -c \"$cmd\""
-	ip netns exec "$netns" unshare --pid --fork --mount sh -c "$cmd" 2>"$work/guard-$mode.log" &
+	echo "\$ ip netns exec $netns unshare --kill-child=SIGTERM --pid --fork --mount sh -c \"$cmd\""
+	ip netns exec "$netns" unshare --kill-child=SIGTERM --pid --fork --mount sh -c "$cmd" 2>"$work/guard-$mode.log" &
 	guard=$!
 	pid=""
 	for _ in $(seq 50); do
@@ -108,7 +110,7 @@ for mode in $modes; do
 	[[ -n $pid ]] || { cat "$work/guard-$mode.log" >&2; die "the guard did not start"; }
 	out=$work/attack-$mode.out
 	VW_URL=http://$app_ip:8080 VW_CALLBACK=$host_ip:4444 VW_NATS=$nats VW_WORKLOAD=$workload \
-		VW_ENTER="nsenter -t $pid -p -m -n -r -w" VIGIL=bin/vigil ATTACKER=bin/attacker \
+		VW_ENTER="nsenter -t $pid -p -m -n -r -w" VIGIL=$bin/vigil ATTACKER=$bin/attacker \
 		VW_PAYLOAD=$root/bin/busybox examples/vulnerable-web/attack.sh "$mode" | tee "$out" ||
 		{ echo "== vigil's log:"; cat "$work/guard-$mode.log"; die "attack.sh failed"; }
 	tables+=("$(grep '^| ' "$out" | grep -v '^| mode' || true)")
@@ -123,7 +125,7 @@ echo "| mode  | attack         | the attack | blocked | events (rule:action) |"
 echo "|-------|----------------|------------|---------|----------------------|"
 printf '%s\n' "${tables[@]}"
 echo
-echo "every event is on the hub: bin/vigil tail --nats $nats --all; the dashboard: http://$http"
+echo "every event is on the hub: $bin/vigil tail --nats $nats --all; the dashboard: http://$http"
 if [[ ${DEMO_KEEP:-0} == 1 ]]; then
 	echo "== the hub and its dashboard stay up until Ctrl-C"
 	wait "$hub"

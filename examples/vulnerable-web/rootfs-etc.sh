@@ -4,7 +4,7 @@
 # make demo both run it.
 set -eu
 root=${1:?usage: rootfs-etc.sh ROOT}
-mkdir -p "$root/etc" "$root/root" "$root/tmp"
+mkdir -p "$root/etc" "$root/root" "$root/tmp" "$root/var/lib/vigil/outbox"
 chmod 1777 "$root/tmp"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
