@@ -10,12 +10,16 @@ import (
 	"testing"
 )
 
-// orphanMaker leaves 60 short-lived orphans behind and reports how many it
-// saw adopted by vigil (its parent), then stays up as `sleep 100`. They are
-// counted by parent alone, less the app itself: an orphan whose exec of
-// sleep vigil is still judging is a shell for a few milliseconds more.
-const orphanMaker = `for i in $(seq 60); do (sleep 0.5 &); done
-echo "orphans adopted by vigil (pid $PPID): $(( $(ps -o ppid | grep -c "^ *$PPID$") - 1 ))"
+// orphanMaker leaves 60 orphans behind, reports how many it saw adopted by
+// vigil (its parent), kills them and stays up as `sleep 100`. They are counted
+// by parent alone, less the app itself (an orphan whose exec of sleep vigil is
+// still judging is a shell for a few milliseconds more), and they live until
+// counted: orphans that exited on their own on a timer were gone before the
+// count on a loaded machine.
+const orphanMaker = `for i in $(seq 60); do (sleep 300 &); done
+orphans=$(ps -o pid,ppid | awk -v vigil=$PPID -v app=$$ '$2 == vigil && $1 != app { print $1 }')
+echo "orphans adopted by vigil (pid $PPID): $(echo $orphans | wc -w)"
+kill $orphans
 exec sleep 100`
 
 // adoptedRE matches the report of orphanMaker, not its script in vigil's log.
@@ -23,7 +27,7 @@ var adoptedRE = regexp.MustCompile(`orphans adopted by vigil \(pid (\d+)\): (\d+
 
 // TestZombies checks that vigil reaps the orphans it adopts, as PID 1 and,
 // under docker run --init (docker-init is PID 1, vigil its child), as a child
-// subreaper: once they have exited, only vigil and the app are left (and
+// subreaper: once they have been killed, only vigil and the app are left (and
 // docker-init), and no zombie.
 func TestZombies(t *testing.T) {
 	t.Parallel()
@@ -43,11 +47,11 @@ func TestZombies(t *testing.T) {
 			if (adopted[1] == "1") != tt.wantPID1 {
 				t.Fatalf("vigil is pid %s; want PID 1: %v", adopted[1], tt.wantPID1)
 			}
-			if n, _ := strconv.Atoi(adopted[2]); n < 50 {
-				t.Fatalf("%d orphans adopted by vigil, want 50 or more for the test to mean anything:\n%s",
+			if n, _ := strconv.Atoi(adopted[2]); n != 60 {
+				t.Fatalf("%d orphans adopted by vigil, want all 60:\n%s",
 					n, containerLogs(t, name))
 			}
-			eventually(t, "only vigil and the app are left once the orphans have exited", func() (bool, string) {
+			eventually(t, "only vigil and the app are left once the orphans are killed", func() (bool, string) {
 				ps, others := otherProcesses(t, name)
 				return len(others) == 0, fmt.Sprintf("%d other processes, %d of them zombies:\n%s", len(others), zombies(others), ps)
 			})
