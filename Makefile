@@ -43,18 +43,18 @@ test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./examples/...
+	$(GO) vet -tags e2e ./examples/... ./docs/
 	$(GO) test -race -count=1 ./...
 
 ## lint: staticcheck (installed from the module proxy when missing)
 lint:
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
-	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck -tags e2e ./examples/...
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck -tags e2e ./examples/... ./docs/
 
 ## e2e: the Docker end-to-end tests (needs a Docker engine)
 e2e:
-	$(GO) test -tags e2e -count=1 -v ./examples/...
+	$(GO) test -tags e2e -count=1 -v ./examples/... ./docs/
 
 ## bench: startup, RSS and size against tini, dumb-init and bare true
 bench:
