@@ -82,6 +82,7 @@ func blocks(t *testing.T, file string) []block {
 		case cur != nil && trimmed == "```":
 			out = append(out, *cur)
 			cur = nil
+			last = trimmed // a block right after this one has no marker of its own
 		case cur != nil:
 			cur.code += strings.TrimPrefix(line, indent) + "\n"
 		case trimmed != "":
@@ -325,4 +326,28 @@ func shellWords(line string) []string {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// TestCommandsFinder: the flag check sees vigil's and vigil-hub's flags
+// where the docs put them, and only theirs.
+func TestCommandsFinder(t *testing.T) {
+	for _, tt := range []struct {
+		give string
+		want string // name [args...] | flags, one command a line
+	}{
+		{give: "vigil tail --all --json | jq .", want: "vigil tail --all --json | all json"},
+		{give: "VIGIL_X=1 ../../bin/vigil run --nats=nats://h:4222 -- /app --port 8080", want: "vigil run --nats=nats://h:4222 -- /app --port 8080 | nats"},
+		{give: "$ vigil check --stream   # prints --replicas", want: "vigil check --stream | stream"},
+		{give: "vigil-hub --listen 0.0.0.0:4222 \\\n    --store /var/lib/vigil-hub", want: "vigil-hub --listen 0.0.0.0:4222 --store /var/lib/vigil-hub | listen store"},
+		{give: "docker run --rm IMAGE; vigil verify --quiet", want: "vigil verify --quiet | quiet"},
+		{give: "echo 'vigil tail --nope' && nats stream add --replicas 3", want: ""},
+	} {
+		var got []string
+		for _, c := range commands(tt.give) {
+			got = append(got, strings.Join(append([]string{c.name}, c.args...), " ")+" | "+strings.Join(c.flags, " "))
+		}
+		if strings.Join(got, "\n") != tt.want {
+			t.Errorf("commands(%q) = %q, want %q", tt.give, strings.Join(got, "\n"), tt.want)
+		}
+	}
 }
