@@ -27,9 +27,11 @@ func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
 // subscribers may filter on it. Every kind is emitted today.
 func Reserved(Kind) bool { return false }
 
-// needsProcess reports whether events of this kind always name a process.
-func (k Kind) needsProcess() bool {
-	return k == KindExec || k == KindSyscall || k == KindProcess
+// NeedsProcess reports whether events of this kind always name a process.
+// A syscall event may not: the kernel names a held call's caller 0 when it
+// cannot say who it is, and the call is reported all the same.
+func (k Kind) NeedsProcess() bool {
+	return k == KindExec || k == KindProcess
 }
 
 // Severity ranks how urgent an event is.

@@ -63,7 +63,7 @@ func validID(id string) bool {
 func (e Event) validateProcess(add addFunc) {
 	p := e.Process
 	if p == nil {
-		if e.Kind.needsProcess() {
+		if e.Kind.NeedsProcess() {
 			add("process", "missing, %s events need one", e.Kind)
 		}
 		return

@@ -153,7 +153,7 @@ func (b body) checkProcess(kind events.Kind) error {
 	switch {
 	case b.process != nil:
 		return checkObject("process", b.process, processKeys, processMember)
-	case kind == events.KindExec || kind == events.KindSyscall || kind == events.KindProcess:
+	case kind.NeedsProcess():
 		return fmt.Errorf("process: missing, %s events need one", kind)
 	}
 	return nil

@@ -178,6 +178,12 @@ func (n *notifier) handle(req *linux.SeccompNotif) {
 // when the call is no longer held (only the raw call is then in the event:
 // what was read may be another process's).
 func (n *notifier) heldEvent(req *linux.SeccompNotif, out seccomp.Outcome, name string) (ev events.Event, ok bool) {
+	if req.Pid == 0 {
+		// The kernel could not name the caller in vigil's PID namespace:
+		// the call is reported without a process rather than not at all.
+		n.log.Debug("a held call's caller has no pid in vigil's namespace", zap.String("syscall", name))
+		return n.event(req, out, name, nil, nil), linux.NotifIDValid(n.listener, req.ID) == nil
+	}
 	proc, owner := processOf(int(req.Pid))
 	var decoded map[string]string
 	n.asOwner(owner, func() {
@@ -404,7 +410,7 @@ type ids struct{ uid, gid uint32 }
 func processOf(pid int) (*events.Process, ids) {
 	p := &events.Process{PID: int32(pid)}
 	var owner ids
-	if t, err := linux.ReadTaskIDs(pid); err == nil {
+	if t, err := linux.ReadTaskIDs(pid); err == nil && t.Tgid > 0 {
 		p.PID, p.PPID, p.UID, p.GID = int32(t.Tgid), int32(t.PPid), t.UID, t.GID
 		owner = ownerFrom(t)
 	}

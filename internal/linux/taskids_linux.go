@@ -52,6 +52,11 @@ var noPidfdInfo atomic.Bool
 // /proc/TID/status on a process vigil had not looked at yet) and, on a
 // kernel without it, reads /proc/TID/status. Neither needs ptrace access.
 func ReadTaskIDs(tid int) (TaskIDs, error) {
+	if tid < 1 {
+		// pidfd_open would say EINVAL, which reads as a kernel without
+		// pidfd info and would send every later read to /proc.
+		return TaskIDs{}, fmt.Errorf("reading the ids of task %d: %w", tid, unix.ESRCH)
+	}
 	if !noPidfdInfo.Load() {
 		ids, err := pidfdTaskIDs(tid)
 		if err == nil {

@@ -56,3 +56,17 @@ func FuzzParseStatusIDs(f *testing.F) {
 		}
 	})
 }
+
+// TestReadTaskIDsOfPidZero: pid 0 (the kernel's "no pid in your namespace")
+// is an error, and does not make later reads give up on pidfd info.
+func TestReadTaskIDsOfPidZero(t *testing.T) {
+	if noPidfdInfo.Load() {
+		t.Skip("this kernel has no pidfd info")
+	}
+	if _, err := ReadTaskIDs(0); err == nil {
+		t.Fatal("ReadTaskIDs(0) = nil error, want one")
+	}
+	if noPidfdInfo.Load() {
+		t.Error("reading pid 0 sent every later read to /proc")
+	}
+}
