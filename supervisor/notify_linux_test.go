@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigilsec/vigil/events"
 	"github.com/vigilsec/vigil/internal/linux"
@@ -30,7 +31,7 @@ func TestHeldEventWithoutPid(t *testing.T) {
 	}
 	n := &notifier{listener: -1, filter: filter, cfg: &Config{Workload: "w"}, log: zap.NewNop()}
 	req := &linux.SeccompNotif{ID: 1, Pid: 0}
-	req.Data.Nr, req.Data.Arch = syscall.SYS_SYNC, 0xc000003e // AUDIT_ARCH_X86_64
+	req.Data.Nr, req.Data.Arch = syscall.SYS_SYNC, unix.AUDIT_ARCH_X86_64
 	out := filter.Decide(seccomp.Data(req.Data))
 	ev, _ := n.heldEvent(req, out, "sync")
 	if err := ev.Validate(); err != nil {

@@ -37,19 +37,13 @@ fi
 # which a run makes or not depending on the Go runtime's timing (a
 # goroutine preempted by a signal: getpid and tgkill), so that what is
 # committed does not depend on one run's luck.
-runtime_names=$(grep -v -e '^#' -e '^$' "$here/runtime-syscalls.txt")
-awk -v extra="$runtime_names" '
-	/"names": \[/ { print; in_names = 1; n = split(extra, add, "\n"); for (i = 1; i <= n; i++) names[add[i]] = 1; next }
-	in_names && /^ *\]/ {
-		count = 0
-		for (name in names) sorted[++count] = name
-		for (i = 2; i <= count; i++) for (j = i; j > 1 && sorted[j-1] > sorted[j]; j--) { t = sorted[j]; sorted[j] = sorted[j-1]; sorted[j-1] = t }
-		for (i = 1; i <= count; i++) printf "        \"%s\"%s\n", sorted[i], (i < count ? "," : "")
-		in_names = 0; print; next
-	}
-	in_names { name = $0; gsub(/[ ",]/, "", name); names[name] = 1; next }
-	{ print }
-' "$tmp/learned.json" >"$here/vigil/profile.json"
+names() { sed -n '/"names": \[/,/^ *\]/s/^ *"\([^"]*\)",\{0,1\}$/\1/p' "$1"; }
+{
+	sed '/"names": \[/q' "$tmp/learned.json"
+	{ names "$tmp/learned.json"; grep -v -e '^#' -e '^$' "$here/runtime-syscalls.txt"; } |
+		LC_ALL=C sort -u | sed 's/.*/        "&",/; $ s/,$//'
+	sed -n '/"names": \[/,$p' "$tmp/learned.json" | sed -n '/^ *\]/,$p'
+} >"$here/vigil/profile.json"
 # The policy: the learned one, in enforcing mode (README.md, "How the profile and the policy are made"):
 # - seccomp.rules allow what the Go runtime calls only at times
 #   (runtime-syscalls.txt), so that a run that needs one is not denied;
